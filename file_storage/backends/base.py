@@ -1,0 +1,267 @@
+"""The ``StorageBackend`` interface shared by the local and S3 backends.
+
+The first half is the platform design note's interface (``save``/``load``/``delete``/``exists``/
+``get_size``/``get_total_size``/``list_files``/``get_presigned_url``) with its semantics kept. The
+second half is the streaming API that videos need: ``upload_file``/``download_file`` move bytes
+between disk and store in bounded chunks, and ``iter_chunks`` reads without holding a whole object.
+
+Every path argument is a storage-relative path (see :mod:`file_storage.paths`), validated before
+any I/O. Backends open lazily on first use, or eagerly with ``async with backend:``.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from file_storage.errors import InvalidRequestError, ObjectNotFoundError, StorageError
+from file_storage.paths import validate_path
+from file_storage.progress import ProgressCallback
+from file_storage.quota import QuotaTracker
+from file_storage.sources import BytesSource, FileSource, UploadSource
+
+#: Presigned URLs: S3's SigV4 limit is seven days (RELIABILITY S5).
+MAX_PRESIGN_SECONDS = 604_800
+PRESIGN_METHODS = ("GET", "PUT")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a backend knows about one stored file.
+
+    Attributes:
+        path: Storage-relative path.
+        size: Size in bytes.
+        modified: Last modification time (timezone-aware, UTC).
+        etag: The S3 ETag without quotes, or ``None`` on local disk.
+        sha256: Hex SHA-256 of the content when known (stored at upload), else ``None``.
+    """
+
+    path: str
+    size: int
+    modified: datetime
+    etag: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(slots=True)
+class ListPage:
+    """One page of a listing.
+
+    Attributes:
+        files: Files in this page.
+        folders: Immediate sub-folders (only in non-recursive listings), as storage paths.
+        unsafe_keys: Names found in the store that are not safe storage paths (``../x``, a
+            backslash...). They are reported, never turned into local paths (RELIABILITY S3).
+    """
+
+    files: list[ObjectInfo] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    unsafe_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The answer of :meth:`StorageBackend.check` (the GUI's *Test connection*)."""
+
+    ok: bool
+    backend: str
+    detail: str
+    latency_ms: float | None = None
+    error: StorageError | None = None
+
+
+class StorageBackend(abc.ABC):
+    """Abstract storage backend; see the module docstring for the contract."""
+
+    #: Short name used in messages and the CLI ("local", "s3").
+    name = "storage"
+
+    def __init__(self, quota: QuotaTracker) -> None:
+        self.quota = quota
+        self._open_lock: asyncio.Lock | None = None
+        self._opened = False
+        self._closed = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> StorageBackend:
+        await self.ensure_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def ensure_open(self) -> None:
+        """Open connections and clean leftovers, once; later calls return immediately."""
+        if self._opened:
+            return
+        if self._closed:
+            raise StorageError(f"The {self.name} backend was closed; create a new one.")
+        if self._open_lock is None:
+            self._open_lock = asyncio.Lock()
+        async with self._open_lock:
+            if not self._opened:
+                await self._open()
+                self._opened = True
+
+    async def aclose(self) -> None:
+        """Close connections; safe to call twice."""
+        if self._opened and not self._closed:
+            self._closed = True
+            await self._close()
+        self._closed = True
+
+    async def _open(self) -> None:  # noqa: B027 - optional hook
+        """Open long-lived resources (the S3 client)."""
+
+    async def _close(self) -> None:  # noqa: B027 - optional hook
+        """Release what ``_open`` acquired."""
+
+    # ----------------------------------------------------------------- streaming API
+
+    @abc.abstractmethod
+    async def upload_source(
+        self, path: str, source: UploadSource, *, progress: ProgressCallback | None = None
+    ) -> str:
+        """Store ``source`` at ``path`` atomically and verified; return its location.
+
+        Raises:
+            SourceChangedError: The source was shorter than declared, failed, or changed.
+            StorageQuotaExceededError: The write would exceed the quota.
+        """
+
+    async def upload_file(
+        self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
+    ) -> str:
+        """Stream the local file ``local_path`` to ``path``; memory stays flat at any size.
+
+        Returns:
+            Where it went: the S3 key, or the absolute path inside the local store.
+        """
+        validate_path(path)
+        async with FileSource(Path(local_path)) as source:
+            return await self.upload_source(path, source, progress=progress)
+
+    @abc.abstractmethod
+    async def download_file(
+        self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
+    ) -> None:
+        """Stream ``path`` to ``local_path`` atomically (temp file beside it, verified, renamed).
+
+        On any failure or cancel, ``local_path`` keeps its previous content (or stays absent).
+        """
+
+    @abc.abstractmethod
+    def iter_chunks(
+        self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
+    ) -> AsyncIterator[bytes]:
+        """Yield the content of ``path`` from ``start`` in chunks of at most ``chunk_size``."""
+
+    @abc.abstractmethod
+    async def stat(self, path: str) -> ObjectInfo:
+        """Return size, modification time, ETag and SHA-256 (when known) of ``path``.
+
+        Raises:
+            ObjectNotFoundError: Nothing is stored at ``path``.
+        """
+
+    @abc.abstractmethod
+    def iter_pages(self, prefix: str = "", *, recursive: bool = True) -> AsyncIterator[ListPage]:
+        """List the folder ``prefix`` page by page (``""`` is the whole store).
+
+        With ``recursive=False`` a page holds the folder's files and immediate sub-folders,
+        which is what a lazily loaded tree needs.
+        """
+
+    @abc.abstractmethod
+    async def check(self) -> CheckResult:
+        """Say whether this backend works right now; never raises for backend problems."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """A one-line, secret-free description ("s3://bucket/prefix at http://...")."""
+
+    # ----------------------------------------------------------------- design-note API
+
+    async def save(self, path: str, content: bytes) -> str:
+        """Store a small ``bytes`` payload at ``path`` (use ``upload_file`` for videos)."""
+        return await self.upload_source(path, BytesSource(content))
+
+    async def load(self, path: str) -> bytes:
+        """Return the whole content of a small file (use ``download_file`` for videos)."""
+        chunks = [chunk async for chunk in self.iter_chunks(path)]
+        return b"".join(chunks)
+
+    @abc.abstractmethod
+    async def delete(self, path: str) -> None:
+        """Delete ``path``; a missing path is not an error (idempotent)."""
+
+    async def exists(self, path: str) -> bool:
+        """Tell whether a file is stored at ``path``."""
+        try:
+            await self.stat(path)
+        except ObjectNotFoundError:
+            return False
+        return True
+
+    async def get_size(self, path: str) -> int:
+        """Return the size of ``path`` in bytes."""
+        return (await self.stat(path)).size
+
+    async def get_total_size(self) -> int:
+        """Return the total size of every file in the store (counts by listing)."""
+        return await self.count_usage()
+
+    async def count_usage(self, prefix: str = "") -> int:
+        """Sum the sizes under ``prefix`` by listing it (the quota's one-time count)."""
+        total = 0
+        async for page in self.iter_pages(prefix, recursive=True):
+            total += sum(info.size for info in page.files)
+        return total
+
+    async def list_files(self, prefix: str = "") -> list[str]:
+        """Return the storage paths of every file under the folder ``prefix``."""
+        return [info.path async for page in self.iter_pages(prefix) for info in page.files]
+
+    async def get_presigned_url(
+        self, path: str, expires_in: int = 3600, method: str = "GET"
+    ) -> str:
+        """Return a URL that grants ``method`` on ``path`` for ``expires_in`` seconds.
+
+        Raises:
+            InvalidRequestError: ``expires_in`` is outside 1..604800 or ``method`` is not GET/PUT.
+            NotSupportedError: The backend has no URLs (local disk).
+        """
+        method = validate_presign_request(expires_in, method)
+        return await self._presign(validate_path(path), expires_in, method)
+
+    @abc.abstractmethod
+    async def _presign(self, path: str, expires_in: int, method: str) -> str:
+        """Backend part of :meth:`get_presigned_url`, called with checked arguments."""
+
+
+def validate_presign_request(expires_in: object, method: object) -> str:
+    """Check a presigned URL request before anything is signed (RELIABILITY S5)."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        raise InvalidRequestError(
+            f"Link expiry must be a whole number of seconds, not {expires_in!r}."
+        )
+    if not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
+        raise InvalidRequestError(
+            f"Link expiry must be between 1 second and 7 days ({MAX_PRESIGN_SECONDS} s); "
+            f"got {expires_in}."
+        )
+    if not isinstance(method, str) or method.upper() not in PRESIGN_METHODS:
+        raise InvalidRequestError(f"Link method must be GET or PUT, not {method!r}.")
+    return method.upper()

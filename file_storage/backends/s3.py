@@ -1,0 +1,606 @@
+"""S3 backend on aioboto3 with one long-lived client per backend.
+
+Compared with the design note's sketch (a session and client per call, whole ``bytes``, a bucket
+listing before each save), this backend opens one client at first use and keeps it until
+:meth:`aclose`, streams files in parts with bounded concurrency, aborts every multipart upload that
+does not complete, stores the content's SHA-256 in the object's metadata and verifies it on
+download, and tracks quota usage instead of relisting the bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import aioboto3
+import aiohttp
+from aiobotocore.config import AioConfig
+from pydantic import SecretStr
+
+from file_storage.atomic import AtomicFile, ensure_free_space
+from file_storage.backends.base import CheckResult, ListPage, ObjectInfo, StorageBackend
+from file_storage.backends.s3_errors import S3Context, translate_s3_error
+from file_storage.backends.s3_listing import FastLister
+from file_storage.backends.s3_transfer import (
+    MultipartUpload,
+    choose_part_size,
+    download_ranges,
+    upload_parts,
+)
+from file_storage.errors import (
+    ConfigurationError,
+    InvalidPathError,
+    ObjectNotFoundError,
+    SourceChangedError,
+    StorageError,
+)
+from file_storage.paths import join_key, validate_path
+from file_storage.progress import ProgressCallback, report_progress
+from file_storage.quota import QuotaTracker
+from file_storage.redaction import register_secret
+from file_storage.sources import UploadSource
+from file_storage.units import human_size
+
+logger = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+SHA256_METADATA = "sha256"
+
+
+@dataclass(frozen=True)
+class S3Tuning:
+    """Transfer and client knobs; the defaults suit a desktop on a fast link."""
+
+    part_size: int = 16 * MiB
+    multipart_threshold: int = 16 * MiB
+    max_concurrency: int = 6
+    max_pool_connections: int | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+    addressing_style: str = "auto"
+    request_checksum_calculation: str | None = None
+    response_checksum_validation: str | None = None
+    ca_bundle: Path | None = None
+
+    @property
+    def pool_size(self) -> int:
+        """Connections in the pool: never fewer than the parts in flight."""
+        wanted = self.max_pool_connections or 4 * self.max_concurrency
+        return max(wanted, self.max_concurrency)
+
+
+@dataclass
+class S3Stats:
+    """Requests made and bytes moved since the backend opened (the design note's cost watch)."""
+
+    requests: int = 0
+    bytes_uploaded: int = 0
+    bytes_downloaded: int = 0
+    orphaned_uploads: list[tuple[str, str]] = field(default_factory=list)
+
+
+class S3StorageBackend(StorageBackend):
+    """Stores files as objects under ``prefix`` in ``bucket_name``.
+
+    The constructor keeps the design note's signature; ``tuning`` and ``session_token`` are
+    additions. Nothing touches the network until the first operation or ``async with``.
+    """
+
+    name = "s3"
+
+    def __init__(
+        self,
+        bucket_name: str,
+        prefix: str = "storage",
+        region: str = "us-east-1",
+        access_key_id: str | None = None,
+        secret_access_key: str | SecretStr | None = None,
+        endpoint_url: str | None = None,
+        max_size_gb: float | None = None,
+        *,
+        session_token: str | SecretStr | None = None,
+        tuning: S3Tuning | None = None,
+    ) -> None:
+        if not bucket_name:
+            raise ConfigurationError("No S3 bucket is configured; set STORAGE_S3_BUCKET.")
+        secret = _reveal(secret_access_key)
+        if bool(access_key_id) != bool(secret):
+            raise ConfigurationError(
+                "Set both STORAGE_S3_ACCESS_KEY_ID and STORAGE_S3_SECRET_ACCESS_KEY, or neither "
+                "(to use the default AWS credential chain)."
+            )
+        self.bucket_name = bucket_name
+        self.prefix = prefix.strip().strip("/")
+        self.region = region
+        self.endpoint_url = endpoint_url or None
+        self.access_key_id = access_key_id
+        self.tuning = tuning or S3Tuning()
+        self._secret = SecretStr(secret) if secret else None
+        token = _reveal(session_token)
+        self._session_token = SecretStr(token) if token else None
+        register_secret(secret)
+        register_secret(token)
+        limit = None if max_size_gb is None else int(max_size_gb * 1024**3)
+        super().__init__(QuotaTracker(limit, self.count_usage, f"S3 bucket '{bucket_name}'"))
+        self.stats = S3Stats()
+        self._stack = AsyncExitStack()
+        self._client: Any = None
+        self._lister: FastLister | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"S3StorageBackend(bucket={self.bucket_name!r}, prefix={self.prefix!r}, "
+            f"endpoint={self.endpoint_display!r})"
+        )
+
+    @property
+    def endpoint_display(self) -> str:
+        return self.endpoint_url or f"AWS S3 ({self.region})"
+
+    def describe(self) -> str:
+        where = (
+            f"s3://{self.bucket_name}/{self.prefix}" if self.prefix else f"s3://{self.bucket_name}"
+        )
+        return f"{where} at {self.endpoint_display}"
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def _client_config(self) -> AioConfig:
+        t = self.tuning
+        custom = self.endpoint_url is not None
+        style = t.addressing_style
+        if style == "auto":
+            style = "path" if custom else "virtual"
+        default_checksum = "when_required" if custom else "when_supported"
+        return AioConfig(
+            region_name=self.region,
+            signature_version="s3v4",
+            retries={"mode": "standard", "max_attempts": t.max_attempts},
+            connect_timeout=t.connect_timeout,
+            read_timeout=t.read_timeout,
+            max_pool_connections=t.pool_size,
+            s3={"addressing_style": style},
+            request_checksum_calculation=t.request_checksum_calculation or default_checksum,
+            response_checksum_validation=t.response_checksum_validation or default_checksum,
+            tcp_keepalive=True,
+        )
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        cafile = self.tuning.ca_bundle or os.environ.get("AWS_CA_BUNDLE") or None
+        return ssl.create_default_context(cafile=str(cafile) if cafile else None)
+
+    async def _open(self) -> None:
+        session = aioboto3.Session(
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self._secret.get_secret_value() if self._secret else None,
+            aws_session_token=(
+                self._session_token.get_secret_value() if self._session_token else None
+            ),
+            region_name=self.region,
+        )
+        verify = str(self.tuning.ca_bundle) if self.tuning.ca_bundle else None
+        try:
+            self._client = await self._stack.enter_async_context(
+                session.client(
+                    "s3",
+                    endpoint_url=self.endpoint_url,
+                    config=self._client_config(),
+                    verify=verify,
+                )
+            )
+            connector = aiohttp.TCPConnector(
+                limit=self.tuning.pool_size, ssl=self._ssl_context(), ttl_dns_cache=300
+            )
+            http = await self._stack.enter_async_context(
+                aiohttp.ClientSession(
+                    connector=connector,
+                    timeout=aiohttp.ClientTimeout(
+                        sock_connect=self.tuning.connect_timeout,
+                        sock_read=self.tuning.read_timeout,
+                    ),
+                )
+            )
+        except Exception as exc:
+            await self._stack.aclose()
+            raise translate_s3_error(
+                exc, S3Context("connect", self.bucket_name, self.endpoint_display)
+            ) from None
+        self._lister = FastLister(
+            self._client.generate_presigned_url,
+            http,
+            self.bucket_name,
+            self.endpoint_display,
+            self.tuning.max_attempts,
+            on_request=self._count_request,
+        )
+        logger.info("Opened S3 client for %s", self.describe())
+
+    async def _close(self) -> None:
+        try:
+            if self.stats.orphaned_uploads:
+                await asyncio.wait_for(self.abort_orphaned_uploads(), timeout=3)
+        except (StorageError, TimeoutError):
+            logger.warning(
+                "%d multipart upload(s) could not be aborted; they will be retried by "
+                "abort_orphaned_uploads() next time.",
+                len(self.stats.orphaned_uploads),
+            )
+        finally:
+            await self._stack.aclose()
+            self._client = None
+            logger.info("Closed S3 client for %s", self.describe())
+
+    def _count_request(self) -> None:
+        self.stats.requests += 1
+
+    # ----------------------------------------------------------------- plumbing
+
+    def key_for(self, path: str, *, allow_root: bool = False) -> str:
+        """Return the bucket key of a storage path (validated, prefix added)."""
+        return join_key(self.prefix, validate_path(path, allow_root=allow_root))
+
+    def path_for(self, key: str) -> str | None:
+        """Return the storage path of a bucket key, or ``None`` if it is outside the prefix."""
+        if not self.prefix:
+            return key
+        head = self.prefix + "/"
+        return key[len(head) :] if key.startswith(head) else None
+
+    def translate(self, exc: BaseException, operation: str, key: str | None) -> StorageError:
+        return translate_s3_error(
+            exc, S3Context(operation, self.bucket_name, self.endpoint_display, key)
+        )
+
+    async def call(self, operation: str, key: str | None, **kwargs: Any) -> dict[str, Any]:
+        """Run one client operation with logging, request counting and error translation."""
+        await self.ensure_open()
+        started = time.monotonic()
+        self._count_request()
+        try:
+            response: dict[str, Any] = await getattr(self._client, operation)(**kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            error = self.translate(exc, operation, key)
+            logger.info(
+                "s3 %s key=%s failed after %.3fs: %s",
+                operation,
+                key,
+                time.monotonic() - started,
+                type(error).__name__,
+            )
+            raise error from exc
+        nbytes = kwargs.get("ContentLength") or (
+            len(kwargs["Body"]) if isinstance(kwargs.get("Body"), bytes) else 0
+        )
+        if nbytes:
+            self.stats.bytes_uploaded += nbytes
+        logger.info(
+            "s3 %s key=%s bytes=%d %.3fs", operation, key, nbytes, time.monotonic() - started
+        )
+        return response
+
+    # ----------------------------------------------------------------- metadata
+
+    async def stat(self, path: str) -> ObjectInfo:
+        rel = validate_path(path)
+        key = self.key_for(rel)
+        response = await self.call("head_object", key, Bucket=self.bucket_name, Key=key)
+        return _info_from_head(rel, response)
+
+    async def _existing_size(self, key: str) -> int:
+        try:
+            response = await self.call("head_object", key, Bucket=self.bucket_name, Key=key)
+        except ObjectNotFoundError:
+            return 0
+        return int(response.get("ContentLength", 0))
+
+    def _tracks_usage(self) -> bool:
+        return self.quota.limit_bytes is not None or self.quota.used_bytes is not None
+
+    # ----------------------------------------------------------------- writes
+
+    async def upload_source(
+        self, path: str, source: UploadSource, *, progress: ProgressCallback | None = None
+    ) -> str:
+        rel = validate_path(path)
+        key = self.key_for(rel)
+        await self.ensure_open()
+        size = source.size
+        started = time.monotonic()
+        sha256 = await source.sha256()
+        old_size = await self._existing_size(key) if self._tracks_usage() else 0
+        async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
+            extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}}
+            content_type, _ = mimetypes.guess_type(rel)
+            if content_type:
+                extra["ContentType"] = content_type
+            if size <= self.tuning.multipart_threshold:
+                await self._put_single(key, source, extra)
+            else:
+                await self._put_multipart(key, source, extra, progress)
+            reservation.commit(size - old_size)
+        await report_progress(progress, size)
+        elapsed = time.monotonic() - started
+        logger.info(
+            "s3 upload key=%s bytes=%d %.2fs (%s/s)",
+            key,
+            size,
+            elapsed,
+            human_size(size / elapsed if elapsed else 0),
+        )
+        return key
+
+    async def _put_single(self, key: str, source: UploadSource, extra: dict[str, Any]) -> None:
+        data = await source.read_at(0, source.size)
+        if len(data) != source.size:
+            raise SourceChangedError(
+                f"{source.description} ended after {len(data)} of {source.size} bytes; nothing "
+                "was stored.",
+                path=key,
+            )
+        await source.check_unchanged()
+        await self.call(
+            "put_object",
+            key,
+            Bucket=self.bucket_name,
+            Key=key,
+            Body=data,
+            ContentLength=len(data),
+            **extra,
+        )
+
+    async def _put_multipart(
+        self,
+        key: str,
+        source: UploadSource,
+        extra: dict[str, Any],
+        progress: ProgressCallback | None,
+    ) -> None:
+        created = await self.call(
+            "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
+        )
+        upload = MultipartUpload(self, self.bucket_name, key, created["UploadId"])
+        try:
+            parts = await upload_parts(
+                self,
+                upload,
+                source,
+                part_size=choose_part_size(source.size, self.tuning.part_size),
+                concurrency=self.tuning.max_concurrency,
+                progress=progress,
+            )
+            await source.check_unchanged()
+            await self.call(
+                "complete_multipart_upload",
+                key,
+                Bucket=self.bucket_name,
+                Key=key,
+                UploadId=upload.upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            await asyncio.shield(self._abort(key, upload.upload_id))
+            raise
+
+    async def _abort(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload; if the server cannot be reached, remember it for later."""
+        try:
+            await asyncio.wait_for(
+                self.call(
+                    "abort_multipart_upload",
+                    key,
+                    Bucket=self.bucket_name,
+                    Key=key,
+                    UploadId=upload_id,
+                ),
+                timeout=self.tuning.connect_timeout + 5,
+            )
+        except ObjectNotFoundError:
+            return  # already gone (NoSuchUpload)
+        except (StorageError, TimeoutError) as exc:
+            logger.warning("Could not abort multipart upload of %s (%s); will retry.", key, exc)
+            self.stats.orphaned_uploads.append((key, upload_id))
+
+    async def abort_orphaned_uploads(self, *, older_than_s: float | None = None) -> int:
+        """Abort multipart uploads that failed to abort earlier, and optionally stale ones.
+
+        Args:
+            older_than_s: Also abort every unfinished upload under this backend's prefix that was
+                started more than this many seconds ago (by any client).
+
+        Returns:
+            How many uploads were aborted.
+        """
+        aborted = 0
+        pending, self.stats.orphaned_uploads = self.stats.orphaned_uploads, []
+        for key, upload_id in pending:
+            before = len(self.stats.orphaned_uploads)
+            await self._abort(key, upload_id)
+            aborted += len(self.stats.orphaned_uploads) == before
+        if older_than_s is not None:
+            cutoff = time.time() - older_than_s
+            for key, upload_id, initiated in await self.list_multipart_uploads():
+                if initiated < cutoff:
+                    await self._abort(key, upload_id)
+                    aborted += 1
+        return aborted
+
+    async def list_multipart_uploads(self) -> list[tuple[str, str, float]]:
+        """Return ``(key, upload_id, started_epoch)`` of unfinished uploads under the prefix."""
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        result: list[tuple[str, str, float]] = []
+        kwargs: dict[str, Any] = {"Bucket": self.bucket_name, "Prefix": prefix}
+        while True:
+            page = await self.call("list_multipart_uploads", prefix or None, **kwargs)
+            for item in page.get("Uploads", []):
+                result.append((item["Key"], item["UploadId"], item["Initiated"].timestamp()))
+            if not page.get("IsTruncated"):
+                return result
+            kwargs["KeyMarker"] = page.get("NextKeyMarker")
+            kwargs["UploadIdMarker"] = page.get("NextUploadIdMarker")
+
+    async def delete(self, path: str) -> None:
+        rel = validate_path(path)
+        key = self.key_for(rel)
+        size = await self._existing_size(key) if self._tracks_usage() else 0
+        await self.call("delete_object", key, Bucket=self.bucket_name, Key=key)
+        self.quota.record_delta(-size)
+
+    # ----------------------------------------------------------------- reads
+
+    async def download_file(
+        self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
+    ) -> None:
+        rel = validate_path(path)
+        key = self.key_for(rel)
+        head = await self.call("head_object", key, Bucket=self.bucket_name, Key=key)
+        info = _info_from_head(rel, head)
+        target = Path(local_path)
+        started = time.monotonic()
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(ensure_free_space, target.parent, info.size)
+        async with AtomicFile(target, expected_size=info.size) as out:
+            await download_ranges(
+                self,
+                bucket=self.bucket_name,
+                key=key,
+                etag=info.etag or "",
+                size=info.size,
+                out=out,
+                part_size=self.tuning.part_size,
+                concurrency=self.tuning.max_concurrency,
+                expected_sha256=info.sha256,
+                progress=progress,
+                max_attempts=self.tuning.max_attempts,
+            )
+        self.stats.bytes_downloaded += info.size
+        elapsed = time.monotonic() - started
+        logger.info(
+            "s3 download key=%s bytes=%d %.2fs (%s/s)",
+            key,
+            info.size,
+            elapsed,
+            human_size(info.size / elapsed if elapsed else 0),
+        )
+
+    async def iter_chunks(
+        self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
+    ) -> AsyncIterator[bytes]:
+        key = self.key_for(path)
+        kwargs: dict[str, Any] = {"Bucket": self.bucket_name, "Key": key}
+        if start:
+            kwargs["Range"] = f"bytes={start}-"
+        response = await self.call("get_object", key, **kwargs)
+        body = response["Body"]
+        try:
+            while True:
+                try:
+                    chunk = await body.read(chunk_size)
+                except Exception as exc:
+                    raise self.translate(exc, "get_object", key) from exc
+                if not chunk:
+                    return
+                self.stats.bytes_downloaded += len(chunk)
+                yield chunk
+        finally:
+            body.close()
+
+    async def iter_pages(
+        self, prefix: str = "", *, recursive: bool = True
+    ) -> AsyncIterator[ListPage]:
+        rel = validate_path(prefix, allow_root=True)
+        key_prefix = self.key_for(rel, allow_root=True) if (rel or self.prefix) else ""
+        if key_prefix:
+            key_prefix += "/"
+        await self.ensure_open()
+        assert self._lister is not None
+        async for raw in self._lister.pages(key_prefix, delimiter=None if recursive else "/"):
+            page = ListPage()
+            for obj in raw.objects:
+                if obj.key.endswith("/"):
+                    continue  # a folder marker made by a console, not a file
+                rel_key = self._safe_path(obj.key, page)
+                if rel_key is not None:
+                    page.files.append(
+                        ObjectInfo(rel_key, obj.size, obj.modified.astimezone(UTC), obj.etag)
+                    )
+            for folder in raw.prefixes:
+                rel_folder = self._safe_path(folder.rstrip("/"), page)
+                if rel_folder is not None:
+                    page.folders.append(rel_folder)
+            yield page
+
+    def _safe_path(self, key: str, page: ListPage) -> str | None:
+        rel = self.path_for(key)
+        if rel is None:
+            return None
+        try:
+            return validate_path(rel)
+        except InvalidPathError:
+            page.unsafe_keys.append(key)
+            logger.warning("Skipping bucket key that is not a safe path: %r", key)
+            return None
+
+    # ----------------------------------------------------------------- misc
+
+    async def check(self) -> CheckResult:
+        started = time.monotonic()
+        try:
+            await self.ensure_open()
+            await self.call("head_bucket", None, Bucket=self.bucket_name)
+            await self.call(
+                "list_objects_v2",
+                None,
+                Bucket=self.bucket_name,
+                MaxKeys=1,
+                Prefix=f"{self.prefix}/" if self.prefix else "",
+            )
+        except StorageError as exc:
+            return CheckResult(False, self.name, str(exc), error=exc)
+        latency = (time.monotonic() - started) * 1000
+        return CheckResult(
+            True,
+            self.name,
+            f"Connected: bucket '{self.bucket_name}' at "
+            f"{self.endpoint_display} can be listed ({latency:.0f} ms).",
+            latency,
+        )
+
+    async def _presign(self, path: str, expires_in: int, method: str) -> str:
+        key = self.key_for(path)
+        await self.ensure_open()
+        operation = "get_object" if method == "GET" else "put_object"
+        url: str = await self._client.generate_presigned_url(
+            operation, Params={"Bucket": self.bucket_name, "Key": key}, ExpiresIn=expires_in
+        )
+        logger.info("s3 presign %s key=%s expires=%ds", method, key, expires_in)
+        return url
+
+
+def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:
+    metadata = {k.lower(): v for k, v in (response.get("Metadata") or {}).items()}
+    return ObjectInfo(
+        path=path,
+        size=int(response.get("ContentLength", 0)),
+        modified=response["LastModified"].astimezone(UTC),
+        etag=str(response.get("ETag", "")).strip('"') or None,
+        sha256=metadata.get(SHA256_METADATA),
+    )
+
+
+def _reveal(value: str | SecretStr | None) -> str | None:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value() or None
+    return value or None

