@@ -104,10 +104,10 @@ class StorageBackend(abc.ABC):
 
     async def ensure_open(self) -> None:
         """Open connections and clean leftovers, once; later calls return immediately."""
-        if self._opened:
-            return
         if self._closed:
             raise StorageError(f"The {self.name} backend was closed; create a new one.")
+        if self._opened:
+            return
         if self._open_lock is None:
             self._open_lock = asyncio.Lock()
         async with self._open_lock:

@@ -1,0 +1,1 @@
+"""The ``leap-storage`` command line."""

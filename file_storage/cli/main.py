@@ -1,0 +1,265 @@
+"""``leap-storage``: the storage library from a shell, on whatever backend the settings select.
+
+Every command reads the same settings as the library (``STORAGE_*`` variables, ``.env`` in the
+current folder, or ``--env-file``). Failures print one line on stderr and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+
+from file_storage.backends.base import StorageBackend
+from file_storage.backends.s3 import S3StorageBackend
+from file_storage.cli.progress_bar import transfer_bar
+from file_storage.errors import StorageError
+from file_storage.factory import create_storage_backend
+from file_storage.path_builder import StoragePathBuilder
+from file_storage.redaction import configure_logging, redact
+from file_storage.settings import StorageSettings
+from file_storage.units import human_size
+
+T = TypeVar("T")
+
+
+class CliState:
+    """What the group options decided, handed to each command."""
+
+    def __init__(self, env_file: Path | None) -> None:
+        self.env_file = env_file
+
+    def settings(self) -> StorageSettings:
+        if self.env_file is not None:
+            if not self.env_file.is_file():
+                raise click.ClickException(f"env file not found: {self.env_file}")
+            return StorageSettings(_env_file=self.env_file)  # type: ignore[call-arg]
+        return StorageSettings()
+
+
+def fail(message: str) -> None:
+    click.echo(f"leap-storage: error: {redact(message)}", err=True)
+    sys.exit(1)
+
+
+def run_with_backend(state: CliState, action: Callable[[StorageBackend], Awaitable[T]]) -> T:
+    """Build the backend, run ``action`` on it, close it, and turn errors into one line."""
+
+    async def main() -> T:
+        # SIGTERM cancels like Ctrl-C does, so multipart uploads are aborted and temp files go.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        backend = create_storage_backend(state.settings())
+        async with backend:
+            return await action(backend)
+
+    try:
+        return asyncio.run(main())
+    except StorageError as exc:
+        fail(str(exc))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        fail(f"invalid setting {field.upper()}: {first['msg']}")
+    except ValueError as exc:
+        fail(str(exc))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        click.echo("leap-storage: interrupted; partial transfers were cleaned up.", err=True)
+        sys.exit(130)
+    raise AssertionError("unreachable")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read settings from this file instead of ./.env.",
+)
+@click.option("-v", "--verbose", count=True, help="-v logs every S3 operation, -vv debug.")
+@click.option(
+    "--debug-botocore", is_flag=True, help="Also show botocore's debug log (secrets redacted)."
+)
+@click.version_option(package_name="leap-sync", prog_name="leap-storage")
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path | None, verbose: int, debug_botocore: bool) -> None:
+    """Move recordings between this computer and the configured store (LOCAL or S3)."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    configure_logging(level, debug_botocore=debug_botocore)
+    ctx.obj = CliState(env_file)
+
+
+@cli.command("ls")
+@click.argument("prefix", default="")
+@click.option("-r", "--recursive", is_flag=True, help="List every file below PREFIX.")
+@click.option("--bytes", "raw_bytes", is_flag=True, help="Sizes in bytes.")
+@click.pass_obj
+def ls_command(state: CliState, prefix: str, recursive: bool, raw_bytes: bool) -> None:
+    """List the folder PREFIX (the store's root by default)."""
+
+    async def action(backend: StorageBackend) -> tuple[int, int]:
+        files = folders = 0
+        async for page in backend.iter_pages(prefix, recursive=recursive):
+            for folder in page.folders:
+                click.echo(f"{'DIR':>10}  {'':16}  {folder}/")
+                folders += 1
+            for info in page.files:
+                size = str(info.size) if raw_bytes else human_size(info.size)
+                stamp = info.modified.astimezone().strftime("%Y-%m-%d %H:%M")
+                click.echo(f"{size:>10}  {stamp:16}  {info.path}")
+                files += 1
+            for key in page.unsafe_keys:
+                click.echo(f"leap-storage: warning: skipped unsafe name {key!r}", err=True)
+        return files, folders
+
+    files, folders = run_with_backend(state, action)
+    if not files and not folders:
+        click.echo(f"(nothing under {prefix or 'the root'})", err=True)
+
+
+@cli.command("put")
+@click.argument("local", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("key")
+@click.pass_obj
+def put_command(state: CliState, local: Path, key: str) -> None:
+    """Upload the file LOCAL to KEY (a KEY ending in / keeps the file's name)."""
+    if key.endswith("/") or not key:
+        key = f"{key}{local.name}"
+
+    async def action(backend: StorageBackend) -> str:
+        size = local.stat().st_size
+        with transfer_bar(f"put {local.name}", size) as progress:
+            return await backend.upload_file(key, local, progress=progress)
+
+    started = time.monotonic()
+    where = run_with_backend(state, action)
+    report("uploaded", local.stat().st_size, started, f"{local} -> {where}")
+
+
+@cli.command("get")
+@click.argument("key")
+@click.argument("local", type=click.Path(path_type=Path))
+@click.pass_obj
+def get_command(state: CliState, key: str, local: Path) -> None:
+    """Download KEY to LOCAL (a folder keeps the object's name); verified and atomic."""
+    target = local / key.rsplit("/", 1)[-1] if local.is_dir() else local
+
+    async def action(backend: StorageBackend) -> int:
+        size = await backend.get_size(key)
+        with transfer_bar(f"get {key.rsplit('/', 1)[-1]}", size) as progress:
+            await backend.download_file(key, target, progress=progress)
+        return size
+
+    started = time.monotonic()
+    size = run_with_backend(state, action)
+    report("downloaded", size, started, f"{key} -> {target}")
+
+
+@cli.command("rm")
+@click.argument("keys", nargs=-1, required=True)
+@click.pass_obj
+def rm_command(state: CliState, keys: tuple[str, ...]) -> None:
+    """Delete one or more files (a missing file is not an error)."""
+
+    async def action(backend: StorageBackend) -> None:
+        for key in keys:
+            existed = await backend.exists(key)
+            await backend.delete(key)
+            click.echo(f"removed {key}" if existed else f"absent  {key} (nothing to remove)")
+
+    run_with_backend(state, action)
+
+
+@cli.command("du")
+@click.argument("prefix", default="")
+@click.option("--bytes", "raw_bytes", is_flag=True, help="Sizes in bytes.")
+@click.pass_obj
+def du_command(state: CliState, prefix: str, raw_bytes: bool) -> None:
+    """Show the total size under PREFIX, and per user under users/."""
+    fmt: Callable[[int], str] = str if raw_bytes else human_size
+
+    async def action(backend: StorageBackend) -> None:
+        total = files = 0
+        per_user: dict[str, list[int]] = {}
+        async for page in backend.iter_pages(prefix):
+            for info in page.files:
+                total += info.size
+                files += 1
+                slug = StoragePathBuilder.parse_user_slug(info.path)
+                if slug:
+                    entry = per_user.setdefault(slug, [0, 0])
+                    entry[0] += info.size
+                    entry[1] += 1
+        for slug in sorted(per_user):
+            size, count = per_user[slug]
+            click.echo(f"{fmt(size):>12}  {count:>7} files  users/{slug}")
+        click.echo(f"{fmt(total):>12}  {files:>7} files  {prefix or '(total)'}")
+        limit = backend.quota.limit_bytes
+        if limit and not prefix:
+            click.echo(f"quota: {fmt(total)} of {fmt(limit)} used ({100 * total / limit:.1f}%)")
+
+    run_with_backend(state, action)
+
+
+@cli.command("presign")
+@click.argument("key")
+@click.option("--expires", default=3600, show_default=True, type=int, help="Seconds (1-604800).")
+@click.option("--method", type=click.Choice(["GET", "PUT"], case_sensitive=False), default="GET")
+@click.pass_obj
+def presign_command(state: CliState, key: str, expires: int, method: str) -> None:
+    """Print a time-limited URL for KEY (S3 only)."""
+    url = run_with_backend(state, lambda b: b.get_presigned_url(key, expires, method.upper()))
+    click.echo(url)
+
+
+@cli.command("check")
+@click.pass_obj
+def check_command(state: CliState) -> None:
+    """Test the connection and permissions of the configured store."""
+
+    async def action(backend: StorageBackend) -> Any:
+        result = await backend.check()
+        click.echo(f"{backend.describe()}")
+        return result
+
+    result = run_with_backend(state, action)
+    if not result.ok:
+        fail(result.detail)
+    click.echo(f"ok: {result.detail}")
+
+
+@cli.command("cleanup-uploads")
+@click.option("--older-than", default=24.0, show_default=True, help="Hours.")
+@click.pass_obj
+def cleanup_command(state: CliState, older_than: float) -> None:
+    """Abort unfinished multipart uploads under the prefix (S3 only)."""
+
+    async def action(backend: StorageBackend) -> int:
+        if not isinstance(backend, S3StorageBackend):
+            raise click.ClickException("cleanup-uploads needs STORAGE_TYPE=S3")
+        return await backend.abort_orphaned_uploads(older_than_s=older_than * 3600)
+
+    count = run_with_backend(state, action)
+    click.echo(f"aborted {count} unfinished upload(s)")
+
+
+def report(verb: str, size: int, started: float, detail: str) -> None:
+    elapsed = max(time.monotonic() - started, 1e-6)
+    click.echo(f"{verb} {human_size(size)} in {elapsed:.1f}s ({human_size(size / elapsed)}/s): {detail}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="leap-storage")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Shared fixtures: a real SeaweedFS for the whole session, fresh backends per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aioboto3
+import boto3
+import pytest
+
+from file_storage import LocalStorageBackend, S3StorageBackend, S3Tuning, StorageBackend
+from file_storage.sandbox import SeaweedSandbox
+
+TEST_BUCKET = "leap-tests"
+MiB = 1024 * 1024
+
+# Tests must never depend on the developer's own settings or AWS profile.
+for _name in list(os.environ):
+    if _name.startswith("STORAGE_") or _name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID"):
+        os.environ.pop(_name)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSandbox]:
+    """One SeaweedFS for the test session, on loopback and free ports."""
+    sandbox = SeaweedSandbox(tmp_path_factory.mktemp("seaweedfs"))
+    sandbox.start()
+    create_bucket(sandbox, TEST_BUCKET)
+    yield sandbox
+    sandbox.stop()
+
+
+def create_bucket(sandbox: SeaweedSandbox, bucket: str) -> None:
+    """Create a bucket synchronously (fixtures may run while an event loop is running)."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=sandbox.endpoint_url,
+        aws_access_key_id=sandbox.access_key,
+        aws_secret_access_key=sandbox.secret_key,
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    client.close()
+
+
+@pytest.fixture
+def s3_client_kwargs(s3_server: SeaweedSandbox) -> dict[str, Any]:
+    """Keyword arguments for a raw aioboto3 client on the test server (for checks)."""
+    return {
+        "aws_access_key_id": s3_server.access_key,
+        "aws_secret_access_key": s3_server.secret_key,
+        "region_name": "us-east-1",
+        "endpoint_url": s3_server.endpoint_url,
+    }
+
+
+@pytest.fixture
+async def raw_s3(s3_client_kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+    """A plain aioboto3 client, to look at the bucket behind the backend's back."""
+    kwargs = dict(s3_client_kwargs)
+    endpoint = kwargs.pop("endpoint_url")
+    session = aioboto3.Session(**kwargs)
+    async with session.client("s3", endpoint_url=endpoint) as client:
+        yield client
+
+
+MakeS3 = Callable[..., S3StorageBackend]
+
+
+@pytest.fixture
+async def make_s3(s3_server: SeaweedSandbox) -> AsyncIterator[MakeS3]:
+    """Build S3 backends on a fresh prefix of the test bucket; all closed at teardown."""
+    created: list[S3StorageBackend] = []
+
+    def make(
+        *,
+        prefix: str | None = None,
+        max_size_gb: float | None = None,
+        tuning: S3Tuning | None = None,
+        secret: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> S3StorageBackend:
+        backend = S3StorageBackend(
+            TEST_BUCKET,
+            prefix=prefix if prefix is not None else f"t-{uuid.uuid4().hex[:12]}",
+            access_key_id=s3_server.access_key,
+            secret_access_key=secret or s3_server.secret_key,
+            endpoint_url=endpoint_url or s3_server.endpoint_url,
+            max_size_gb=max_size_gb,
+            tuning=tuning or S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB),
+        )
+        created.append(backend)
+        return backend
+
+    yield make
+    for backend in created:
+        await backend.aclose()
+
+
+@pytest.fixture(params=["local", "s3"])
+async def backend(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[StorageBackend]:
+    """The contract suite's backend: each test runs once on LOCAL and once on S3."""
+    instance: StorageBackend
+    if request.param == "local":
+        instance = LocalStorageBackend(tmp_path / "store")
+    else:
+        server: SeaweedSandbox = request.getfixturevalue("s3_server")
+        instance = S3StorageBackend(
+            TEST_BUCKET,
+            prefix=f"t-{uuid.uuid4().hex[:12]}",
+            access_key_id=server.access_key,
+            secret_access_key=server.secret_key,
+            endpoint_url=server.endpoint_url,
+            tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB),
+        )
+    async with instance:
+        yield instance
+
+
+def write_random(path: Path, size: int, *, seed: int = 0) -> Path:
+    """Write ``size`` pseudo-random bytes to ``path`` without holding them all in memory."""
+    import random
+
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        remaining = size
+        while remaining:
+            n = min(remaining, 4 * MiB)
+            handle.write(rng.randbytes(n))
+            remaining -= n
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 * MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
