@@ -8,7 +8,7 @@ never show in ``ps``.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 WORKLOADS = ("big_up", "big_down", "small_up", "small_down", "list", "total", "quota")
 LIBRARY_CLIENTS = ("file_storage", "note")
@@ -48,7 +48,6 @@ class RunSpec:
     size: int = 0
     concurrency: int = 32
     max_size_gb: float | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

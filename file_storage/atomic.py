@@ -8,6 +8,7 @@ removes the leftovers of a writer that was killed (``kill -9`` leaves no chance 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -203,10 +204,8 @@ class AtomicFile:
 
     def _discard(self) -> None:
         if self._fd is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._fd)
-            except OSError:
-                pass
             self._fd = None
         try:
             os.unlink(self.temp_path)

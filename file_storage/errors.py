@@ -43,7 +43,7 @@ InvalidPath = InvalidPathError
 
 
 class ObjectNotFoundError(StorageError, FileNotFoundError):
-    """The file or object does not exist. Also a ``FileNotFoundError`` for the design note's callers."""
+    """The file or object does not exist; also a ``FileNotFoundError`` for the note's callers."""
 
     kind = "not-found"
 

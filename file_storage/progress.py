@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 #: Receives the number of bytes transferred so far (cumulative, not a delta).
-ProgressCallback = Callable[[int], None | Awaitable[None]]
+ProgressCallback = Callable[[int], Awaitable[None] | None]
 
 
 async def report_progress(progress: ProgressCallback | None, transferred: int) -> None:

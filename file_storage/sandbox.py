@@ -26,9 +26,18 @@ from types import TracebackType
 from file_storage.errors import ConfigurationError, EndpointUnreachableError
 
 _PORT_NAMES = (
-    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
-    "filer.port.grpc", "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance",
-    "admin.port", "admin.port.grpc",
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "s3.port.iceberg",
+    "s3.port.lance",
+    "admin.port",
+    "admin.port.grpc",
 )
 
 
@@ -50,6 +59,17 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    """Tell whether an HTTP server answers at ``url`` (an error status counts as an answer)."""
+    try:
+        urllib.request.urlopen(url + "/status", timeout=1).close()  # noqa: S310 - loopback URL
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 @dataclass
@@ -106,18 +126,24 @@ class SeaweedSandbox:
         )
         identities.chmod(0o600)
         argv = [
-            str(find_weed()), "mini",
+            str(find_weed()),
+            "mini",
             f"-dir={self.data_dir / 'data'}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
             f"-s3.config={identities}",
-            "-admin.ui=false", "-webdav=false",
+            "-admin.ui=false",
+            "-webdav=false",
             "-master.volumeSizeLimitMB=1024",
         ]
         argv += [f"-{name}={port}" for name, port in self.ports.items()]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         try:
             self.process = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         finally:
@@ -133,13 +159,9 @@ class SeaweedSandbox:
                     f"SeaweedFS exited at start (code {self.process.returncode}); see "
                     f"{self.log_path}."
                 )
-            try:
-                urllib.request.urlopen(self.endpoint_url + "/status", timeout=1).close()  # noqa: S310
+            if _answers(self.endpoint_url):
                 return
-            except urllib.error.HTTPError:
-                return  # S3 answers (even an error): it is up
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
         self.stop()
         raise EndpointUnreachableError(
             f"SeaweedFS did not answer on {self.endpoint_url} within {timeout:.0f} s; see "

@@ -102,9 +102,7 @@ async def make_s3(s3_server: SeaweedSandbox) -> AsyncIterator[MakeS3]:
 
 
 @pytest.fixture(params=["local", "s3"])
-async def backend(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[StorageBackend]:
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorageBackend]:
     """The contract suite's backend: each test runs once on LOCAL and once on S3."""
     instance: StorageBackend
     if request.param == "local":

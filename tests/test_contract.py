@@ -22,7 +22,9 @@ REC = "users/user_000042/recordings/rec-1"
 
 
 @pytest.mark.parametrize(
-    "size", [0, 1, 5 * MiB - 1, 5 * MiB + 1, 65 * MiB], ids=["0B", "1B", "5MiB-1", "5MiB+1", "65MiB"]
+    "size",
+    [0, 1, 5 * MiB - 1, 5 * MiB + 1, 65 * MiB],
+    ids=["0B", "1B", "5MiB-1", "5MiB+1", "65MiB"],
 )
 async def test_round_trip_is_byte_exact(backend: StorageBackend, tmp_path: Path, size: int) -> None:
     """RELIABILITY R1: sizes around the multipart threshold keep size and SHA-256."""
@@ -232,7 +234,9 @@ async def test_unsafe_paths_rejected_on_every_operation(
 
 
 @pytest.mark.parametrize("expires", [0, -1, 604801, 1.5, True])
-async def test_presign_expiry_out_of_range_rejected(backend: StorageBackend, expires: object) -> None:
+async def test_presign_expiry_out_of_range_rejected(
+    backend: StorageBackend, expires: object
+) -> None:
     """RELIABILITY S5: only 1..604800 s is signed."""
     with pytest.raises(InvalidRequestError):
         await backend.get_presigned_url(f"{REC}/source.mp4", expires)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ the filesystem supports it, so ``stat`` can report it without reading the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import logging
@@ -78,7 +79,7 @@ class LocalStorageBackend(StorageBackend):
             await aiofiles.os.makedirs(self.base_path, exist_ok=True)
         except OSError as exc:
             raise translate_os_error(exc, self.base_path, "creating the store folder") from exc
-        self._root_real = Path(os.path.realpath(self.base_path))
+        self._root_real = Path(await asyncio.to_thread(os.path.realpath, self.base_path))
         removed = await asyncio.to_thread(self._remove_leftovers)
         if removed:
             logger.info("Removed %d leftover partial file(s) from %s", removed, self.base_path)
@@ -329,10 +330,9 @@ def _size_or_zero(path: Path) -> int:
 def _write_sha256_xattr(fd: int, sha256: str) -> None:
     """Record the content hash with the size and mtime it belongs to (best effort)."""
     st = os.fstat(fd)
-    try:
+    # A filesystem without user xattrs simply does not cache the hash.
+    with contextlib.suppress(OSError):
         os.setxattr(fd, SHA256_XATTR, f"{sha256}:{st.st_size}:{st.st_mtime_ns}".encode())
-    except OSError:
-        pass  # filesystem without user xattrs: the hash is simply not cached
 
 
 def _read_sha256_xattr(full: Path, st: os.stat_result) -> str | None:

@@ -170,7 +170,7 @@ def translate_s3_error(exc: BaseException, ctx: S3Context) -> StorageError:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return translate_error_code(str(error.get("Code", "")), status, error.get("Message"), ctx)
-    if isinstance(exc, boto_exc.SSLError) or isinstance(exc, aiohttp.ClientSSLError):
+    if isinstance(exc, (boto_exc.SSLError, aiohttp.ClientSSLError)):
         return TLSVerificationError(
             f"Could not verify the TLS certificate of {ctx.endpoint}. If it uses a private or "
             "self-signed certificate, set STORAGE_S3_CA_BUNDLE to its CA file.",

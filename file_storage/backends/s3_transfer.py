@@ -13,12 +13,17 @@ import hashlib
 import logging
 import math
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from file_storage.atomic import AtomicFile
-from file_storage.errors import ChecksumMismatchError, SourceChangedError, StorageError
+from file_storage.errors import (
+    ChecksumMismatchError,
+    EndpointUnreachableError,
+    SourceChangedError,
+    StorageError,
+)
 from file_storage.progress import ProgressCallback, report_progress
 from file_storage.sources import UploadSource
 
@@ -44,9 +49,9 @@ def choose_part_size(size: int, preferred: int) -> int:
     return math.ceil(minimum / MiB) * MiB
 
 
-async def run_workers(count: int, worker: Callable[[], Awaitable[None]]) -> None:
+async def run_workers(count: int, worker: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run ``count`` copies of ``worker``; the first failure cancels the rest and is raised."""
-    tasks = [asyncio.create_task(worker()) for _ in range(count)]
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(worker()) for _ in range(count)]
     try:
         await asyncio.gather(*tasks)
     except BaseException:
@@ -178,46 +183,53 @@ async def download_ranges(
     transferred = 0
 
     async def fetch_region(index: int) -> None:
-        nonlocal transferred
         offset, length = regions[index]
-        position, end = offset, offset + length
+        end = offset + length
+        position = offset
+
+        async def read_once() -> None:
+            """One ranged GET from ``position``; advances it as bytes land on disk."""
+            nonlocal position, transferred
+            response = await ops.call(
+                "get_object",
+                key,
+                Bucket=bucket,
+                Key=key,
+                Range=f"bytes={position}-{end - 1}",
+                IfMatch=f'"{etag}"',
+            )
+            body = response["Body"]
+            try:
+                while position < end:
+                    chunk = await body.read(min(READ_CHUNK, end - position))
+                    if not chunk:
+                        return
+                    await out.write_at(position, chunk)
+                    position += len(chunk)
+                    transferred += len(chunk)
+                    await report_progress(progress, transferred)
+            finally:
+                body.close()
+
         for attempt in range(1, max_attempts + 1):
             try:
-                response = await ops.call(
-                    "get_object",
-                    key,
-                    Bucket=bucket,
-                    Key=key,
-                    Range=f"bytes={position}-{end - 1}",
-                    IfMatch=f'"{etag}"',
-                )
-                body = response["Body"]
-                try:
-                    while position < end:
-                        chunk = await body.read(min(READ_CHUNK, end - position))
-                        if not chunk:
-                            break
-                        await out.write_at(position, chunk)
-                        position += len(chunk)
-                        transferred += len(chunk)
-                        await report_progress(progress, transferred)
-                finally:
-                    body.close()
-                if position == end:
-                    break
-                raise ConnectionError("connection closed before the range was complete")
+                await read_once()
             except StorageError:
                 raise
-            except (TimeoutError, ConnectionError, OSError) as exc:
-                if attempt == max_attempts:
+            except Exception as exc:
+                if attempt == max_attempts or not _is_transient(exc):
                     raise ops_error(ops, exc, key) from exc
                 logger.warning("Retrying range %d of %s after %s", index, key, type(exc).__name__)
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
-            except Exception as exc:
-                if attempt == max_attempts or not _is_stream_error(exc):
-                    raise ops_error(ops, exc, key) from exc
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
-        hasher.mark_done(index)
+                continue
+            if position == end:
+                hasher.mark_done(index)
+                return
+        raise EndpointUnreachableError(
+            f"The connection kept closing before s3://{bucket}/{key} was complete; check the "
+            "network and try again.",
+            path=key,
+        )
 
     async def worker() -> None:
         for index in indexes:
@@ -253,7 +265,10 @@ def ops_error(ops: S3Ops, exc: BaseException, key: str) -> StorageError:
     return StorageError(f"Download of {key} failed: {type(exc).__name__}")
 
 
-def _is_stream_error(exc: BaseException) -> bool:
+def _is_transient(exc: BaseException) -> bool:
+    """Network hiccups worth another ranged GET (the bytes so far are kept)."""
+    if isinstance(exc, TimeoutError | ConnectionError | OSError):
+        return True
     name = type(exc).__name__
     return name in {"ResponseStreamingError", "AioReadTimeoutError", "ReadTimeoutError"}
 

@@ -134,14 +134,15 @@ def put_command(state: CliState, local: Path, key: str) -> None:
     if key.endswith("/") or not key:
         key = f"{key}{local.name}"
 
+    size = local.stat().st_size
+
     async def action(backend: StorageBackend) -> str:
-        size = local.stat().st_size
         with transfer_bar(f"put {local.name}", size) as progress:
             return await backend.upload_file(key, local, progress=progress)
 
     started = time.monotonic()
     where = run_with_backend(state, action)
-    report("uploaded", local.stat().st_size, started, f"{local} -> {where}")
+    report("uploaded", size, started, f"{local} -> {where}")
 
 
 @cli.command("get")
@@ -253,7 +254,9 @@ def cleanup_command(state: CliState, older_than: float) -> None:
 
 def report(verb: str, size: int, started: float, detail: str) -> None:
     elapsed = max(time.monotonic() - started, 1e-6)
-    click.echo(f"{verb} {human_size(size)} in {elapsed:.1f}s ({human_size(size / elapsed)}/s): {detail}")
+    click.echo(
+        f"{verb} {human_size(size)} in {elapsed:.1f}s ({human_size(size / elapsed)}/s): {detail}"
+    )
 
 
 def main() -> None:
