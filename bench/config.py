@@ -130,8 +130,17 @@ def parse_args(argv: list[str] | None = None) -> BenchConfig:
     overrides = {
         name: getattr(args, name)
         for name in (
-            "reps", "big_mib", "small_count", "small_kib", "list_count", "quota_saves",
-            "note_small_count", "note_quota_saves", "concurrency", "output", "profile_dir",
+            "reps",
+            "big_mib",
+            "small_count",
+            "small_kib",
+            "list_count",
+            "quota_saves",
+            "note_small_count",
+            "note_quota_saves",
+            "concurrency",
+            "output",
+            "profile_dir",
         )
         if getattr(args, name) is not None
     }

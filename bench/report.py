@@ -104,9 +104,7 @@ def summarize(results: list[RunResult]) -> dict[str, dict[str, Summary]]:
     table: dict[str, dict[str, Summary]] = {}
     for result in results:
         by_client = table.setdefault(result.workload, {})
-        summary = by_client.setdefault(
-            result.client, Summary(result.workload, result.client, [])
-        )
+        summary = by_client.setdefault(result.client, Summary(result.workload, result.client, []))
         summary.runs.append(result)
     for by_client in table.values():
         peers = {c: s.seconds for c, s in by_client.items() if c in PEERS}
@@ -163,9 +161,7 @@ def verdicts(table: dict[str, dict[str, Summary]]) -> list[Verdict]:
     quota = table.get("quota", {}).get("file_storage")
     if quota is not None:
         listings = max(r.listings or 0 for r in quota.runs)
-        per_save = statistics.median(
-            (r.requests or 0) / r.items for r in quota.runs
-        )
+        per_save = statistics.median((r.requests or 0) / r.items for r in quota.runs)
         out.append(
             Verdict(
                 "A quota-checked save costs no listing",

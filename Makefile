@@ -1,0 +1,50 @@
+# Leap Sync: `make run` and `make test` do all the set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Qt's xcb platform plugin needs these to open a real window (not needed offscreen).
+GUI_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
+	libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench format clean venv
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Leap Sync needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install when the dependency list or the pinned versions change.
+$(STAMP): pyproject.toml requirements.lock | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e ".[test,dev,bench]"
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@bash scripts/ensure-system-packages.sh $(GUI_PACKAGES)
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
+		echo "No display found: run 'make run' in a desktop session, or try it headless with"; \
+		echo "  QT_QPA_PLATFORM=offscreen make run      (or: xvfb-run make run)"; exit 1; fi
+	$(VENV)/bin/leap-sync
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) -m bench.run_bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/work
