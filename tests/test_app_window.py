@@ -23,14 +23,18 @@ def test_main_window_has_local_and_remote_panes(qtbot: QtBot) -> None:
     assert window.local_tree.isVisible() and window.remote_tree.isVisible()
     left = window.local_tree.mapToGlobal(QPoint(0, 0)).x()
     assert left < window.remote_tree.mapToGlobal(QPoint(0, 0)).x()
-    headers = [window.local_tree.model().headerData(i, window.local_tree.header().orientation())
-               for i in range(3)]
+    headers = [
+        window.local_tree.model().headerData(i, window.local_tree.header().orientation())
+        for i in range(3)
+    ]
     assert headers == ["Name", "Size", "Modified"]
 
 
 def test_headings_never_show_the_secret() -> None:
     settings = StorageSettings(
-        s3_bucket="recordings", s3_secret_access_key="TOPSECRETVALUE", s3_access_key_id="AK",
+        s3_bucket="recordings",
+        s3_secret_access_key="TOPSECRETVALUE",
+        s3_access_key_id="AK",
         s3_endpoint_url="http://127.0.0.1:9000",
     )
     local, remote = describe_settings(settings)

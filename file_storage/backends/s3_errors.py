@@ -146,6 +146,8 @@ def translate_error_code(
     code: str, status: int | None, server_message: str | None, ctx: S3Context
 ) -> StorageError:
     """Build the storage error for an S3 error code (or an HTTP status when there is no code)."""
+    if ctx.operation == "head_bucket" and (code in ("404", "NotFound") or status == 404):
+        code = "NoSuchBucket"  # HEAD has no body: a 404 on the bucket means it is missing
     entry = _CODE_TABLE.get(code) or (_CODE_TABLE.get(str(status)) if status else None)
     fields = {
         "what": ctx.what,
