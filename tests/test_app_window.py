@@ -20,7 +20,8 @@ def test_main_window_has_local_and_remote_panes(qtbot: QtBot) -> None:
     qtbot.waitExposed(window)
     assert window.local_tree.objectName() == "localTree"
     assert window.remote_tree.objectName() == "remoteTree"
-    assert window.local_tree.isVisible() and window.remote_tree.isVisible()
+    assert window.local_tree.isVisible()
+    assert window.remote_tree.isVisible()
     left = window.local_tree.mapToGlobal(QPoint(0, 0)).x()
     assert left < window.remote_tree.mapToGlobal(QPoint(0, 0)).x()
     headers = [

@@ -1,4 +1,4 @@
-"""The design note's own ``.env`` snippet (inline comments, empty values) configures S3 as written."""
+"""The design note's own `.env` snippet (inline comments, empty values) works as written."""
 
 from __future__ import annotations
 
