@@ -125,27 +125,36 @@ class FileSource:
             raise translate_os_error(exc, self.path, "reading") from exc
 
     async def sha256(self) -> str:
+        """Hash the file in worker-thread steps, so a cancel stops it between two steps."""
         if self._sha256 is None:
-            self._sha256 = await asyncio.to_thread(self._hash)
+            assert self._fd is not None
+            digest = hashlib.sha256()
+            offset = 0
+            while True:
+                read = await asyncio.to_thread(self._hash_step, digest, offset)
+                if not read:
+                    break
+                offset += read
+            if offset != self.size:
+                raise SourceChangedError(
+                    f"{self.path} changed size while it was being read ({offset} bytes, "
+                    f"expected {self.size}); nothing was uploaded.",
+                    path=str(self.path),
+                )
+            self._sha256 = digest.hexdigest()
         return self._sha256
 
-    def _hash(self) -> str:
+    def _hash_step(self, digest: hashlib._Hash, offset: int) -> int:
+        """Hash up to 64 MiB from ``offset``; return how many bytes were read."""
         assert self._fd is not None
-        digest = hashlib.sha256()
-        offset = 0
-        while True:
-            chunk = os.pread(self._fd, HASH_CHUNK, offset)
+        done = 0
+        while done < 16 * HASH_CHUNK:
+            chunk = os.pread(self._fd, HASH_CHUNK, offset + done)
             if not chunk:
                 break
             digest.update(chunk)
-            offset += len(chunk)
-        if offset != self.size:
-            raise SourceChangedError(
-                f"{self.path} changed size while it was being read ({offset} bytes, expected "
-                f"{self.size}); nothing was uploaded.",
-                path=str(self.path),
-            )
-        return digest.hexdigest()
+            done += len(chunk)
+        return done
 
     async def check_unchanged(self) -> None:
         now = await asyncio.to_thread(self._stat)

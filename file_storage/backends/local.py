@@ -155,7 +155,7 @@ class LocalStorageBackend(StorageBackend):
         size = source.size
         old_size = await asyncio.to_thread(_size_or_zero, full)
         started = time.monotonic()
-        async with self.quota.reserve(size, path=rel) as reservation:
+        async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
             digest = hashlib.sha256()
             async with AtomicFile(full, expected_size=size) as out:
                 offset = 0

@@ -10,6 +10,7 @@ download, and tracks quota usage instead of relisting the bucket.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import mimetypes
 import os
@@ -27,7 +28,7 @@ import aiohttp
 from aiobotocore.config import AioConfig
 from pydantic import SecretStr
 
-from file_storage.atomic import AtomicFile, ensure_free_space
+from file_storage.atomic import AtomicFile
 from file_storage.backends.base import CheckResult, ListPage, ObjectInfo, StorageBackend
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
 from file_storage.backends.s3_listing import FastLister
@@ -327,7 +328,7 @@ class S3StorageBackend(StorageBackend):
             if content_type:
                 extra["ContentType"] = content_type
             if size <= self.tuning.multipart_threshold:
-                await self._put_single(key, source, extra)
+                await self._put_single(key, source, sha256, extra)
             else:
                 await self._put_multipart(key, source, extra, progress)
             reservation.commit(size - old_size)
@@ -342,7 +343,9 @@ class S3StorageBackend(StorageBackend):
         )
         return key
 
-    async def _put_single(self, key: str, source: UploadSource, extra: dict[str, Any]) -> None:
+    async def _put_single(
+        self, key: str, source: UploadSource, sha256: str, extra: dict[str, Any]
+    ) -> None:
         data = await source.read_at(0, source.size)
         if len(data) != source.size:
             raise SourceChangedError(
@@ -351,6 +354,12 @@ class S3StorageBackend(StorageBackend):
                 path=key,
             )
         await source.check_unchanged()
+        if await _sha256_of(data) != sha256:
+            raise SourceChangedError(
+                f"{source.description} changed between hashing and upload; nothing was stored. "
+                "Try again once the file is complete.",
+                path=key,
+            )
         await self.call(
             "put_object",
             key,
@@ -469,8 +478,6 @@ class S3StorageBackend(StorageBackend):
         info = _info_from_head(rel, head)
         target = Path(local_path)
         started = time.monotonic()
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(ensure_free_space, target.parent, info.size)
         async with AtomicFile(target, expected_size=info.size) as out:
             await download_ranges(
                 self,
@@ -587,6 +594,13 @@ class S3StorageBackend(StorageBackend):
         )
         logger.info("s3 presign %s key=%s expires=%ds", method, key, expires_in)
         return url
+
+
+async def _sha256_of(data: bytes) -> str:
+    """Hash in a worker thread unless the data is small enough to hash in a blink."""
+    if len(data) < MiB:
+        return hashlib.sha256(data).hexdigest()
+    return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
 
 
 def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:
