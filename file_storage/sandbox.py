@@ -81,12 +81,14 @@ class SeaweedSandbox:
         access_key: Access key to create; generated when empty.
         secret_key: Its secret; generated when empty.
         ports: Fixed ports by option name (``s3.port`` ...); free ports are picked for the rest.
+        tls: ``(certificate, key)`` PEM files: S3 is then also served over HTTPS.
     """
 
     data_dir: Path
     access_key: str = ""
     secret_key: str = ""
     ports: dict[str, int] = field(default_factory=dict)
+    tls: tuple[Path, Path] | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -95,10 +97,17 @@ class SeaweedSandbox:
         self.secret_key = self.secret_key or secrets.token_urlsafe(30)
         for name in _PORT_NAMES:
             self.ports.setdefault(name, free_port())
+        if self.tls is not None:
+            self.ports.setdefault("s3.port.https", free_port())
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['s3.port']}"
+
+    @property
+    def https_endpoint_url(self) -> str:
+        """The HTTPS endpoint (only with ``tls``)."""
+        return f"https://127.0.0.1:{self.ports['s3.port.https']}"
 
     @property
     def log_path(self) -> Path:
@@ -137,6 +146,8 @@ class SeaweedSandbox:
             "-master.volumeSizeLimitMB=1024",
         ]
         argv += [f"-{name}={port}" for name, port in self.ports.items()]
+        if self.tls is not None:
+            argv += [f"-s3.cert.file={self.tls[0]}", f"-s3.key.file={self.tls[1]}"]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         try:
             self.process = subprocess.Popen(
