@@ -76,6 +76,8 @@ def remove_stale_partials(target: Path) -> int:
 
 def translate_os_error(exc: OSError, path: Path | str, action: str) -> StorageError:
     """Map an ``OSError`` to the storage error hierarchy with a message that says what to do."""
+    if isinstance(exc, StorageError):
+        return exc  # already translated (DiskFullError is also an OSError)
     where = str(path)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError(

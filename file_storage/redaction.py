@@ -21,6 +21,8 @@ REDACTED = "[REDACTED]"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n,}]+"), r"\1" + REDACTED),
     (re.compile(r"(?i)(signature=)[0-9a-f]{16,}"), r"\1" + REDACTED),
+    # botocore's DEBUG log prints "Signature:\n<hex>" when it signs a request.
+    (re.compile(r"(?i)(signature:\s*)[0-9a-f]{16,}"), r"\1" + REDACTED),
     (
         re.compile(
             r"(?i)((?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|"

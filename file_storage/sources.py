@@ -68,6 +68,7 @@ class BytesSource:
 class _Identity:
     size: int
     mtime_ns: int
+    ctime_ns: int  # nobody can set ctime back, unlike mtime (touch -r, rsync -t)
     inode: int
     device: int
 
@@ -109,7 +110,7 @@ class FileSource:
     def _stat(self) -> _Identity:
         assert self._fd is not None
         st = os.fstat(self._fd)
-        return _Identity(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        return _Identity(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
     @property
     def size(self) -> int:

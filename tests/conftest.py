@@ -29,9 +29,11 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSandb
     """One SeaweedFS for the test session, on loopback and free ports."""
     sandbox = SeaweedSandbox(tmp_path_factory.mktemp("seaweedfs"))
     sandbox.start()
-    create_bucket(sandbox, TEST_BUCKET)
-    yield sandbox
-    sandbox.stop()
+    try:
+        create_bucket(sandbox, TEST_BUCKET)
+        yield sandbox
+    finally:
+        sandbox.stop()
 
 
 def create_bucket(sandbox: SeaweedSandbox, bucket: str) -> None:

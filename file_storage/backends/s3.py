@@ -566,7 +566,8 @@ class S3StorageBackend(StorageBackend):
         started = time.monotonic()
         try:
             await self.ensure_open()
-            await self.call("head_bucket", None, Bucket=self.bucket_name)
+            # A listing, not HEAD: a HEAD error has no body, so "bad secret" and "no
+            # permission" would look the same.
             await self.call(
                 "list_objects_v2",
                 None,

@@ -17,6 +17,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
+
 from file_storage.atomic import AtomicFile
 from file_storage.errors import (
     ChecksumMismatchError,
@@ -267,7 +269,14 @@ def ops_error(ops: S3Ops, exc: BaseException, key: str) -> StorageError:
 
 def _is_transient(exc: BaseException) -> bool:
     """Network hiccups worth another ranged GET (the bytes so far are kept)."""
-    if isinstance(exc, TimeoutError | ConnectionError | OSError):
+    if isinstance(
+        exc,
+        TimeoutError
+        | ConnectionError
+        | OSError
+        | aiohttp.ClientPayloadError
+        | aiohttp.ClientConnectionError,
+    ):
         return True
     name = type(exc).__name__
     return name in {"ResponseStreamingError", "AioReadTimeoutError", "ReadTimeoutError"}

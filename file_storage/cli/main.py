@@ -68,8 +68,9 @@ def run_with_backend(state: CliState, action: Callable[[StorageBackend], Awaitab
         fail(str(exc))
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        fail(f"invalid setting {field.upper()}: {first['msg']}")
+        field = ".".join(str(part) for part in first["loc"]).upper()
+        name = field if field.startswith("STORAGE_") else f"STORAGE_{field}"
+        fail(f"invalid setting {name}: {first['msg']}")
     except ValueError as exc:
         fail(str(exc))
     except (KeyboardInterrupt, asyncio.CancelledError):
