@@ -13,8 +13,10 @@ import errno
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 from file_storage.errors import (
     AccessDeniedError,
@@ -23,7 +25,10 @@ from file_storage.errors import (
     ObjectNotFoundError,
     StorageError,
 )
+from file_storage.io_threads import ThreadCalls
 from file_storage.units import human_size
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -121,27 +126,40 @@ class AtomicFile:
         self.temp_path = partial_name_for(target)
         self._expected_size = expected_size
         self._fd: int | None = None
+        self._created = False
         self._offset = 0
+        self._calls = ThreadCalls()
         self.bytes_written = 0
 
     async def __aenter__(self) -> AtomicFile:
-        await asyncio.to_thread(self._open)
+        try:
+            await self._calls.run(self._open)
+        except BaseException:
+            await self._calls.settle()
+            await asyncio.shield(self._calls.run(self._discard))
+            raise
         return self
 
     def _open(self) -> None:
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             remove_stale_partials(self.target)
-            if self._expected_size:
-                ensure_free_space(self.target.parent, self._expected_size)
+            # Create first, check space second: a read-only folder must say "permission
+            # denied", not "disk full".
             self._fd = os.open(
                 self.temp_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
             )
+            self._created = True
             if self._expected_size:
+                ensure_free_space(self.target.parent, self._expected_size)
                 _preallocate(self._fd, self._expected_size)
         except OSError as exc:
             self._discard()
             raise translate_os_error(exc, self.target, "writing") from exc
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """Run a blocking call on this file (hashing it back, say) in a tracked worker thread."""
+        return await self._calls.run(fn, *args)
 
     async def write(self, data: bytes | memoryview) -> None:
         """Append ``data`` at the current position."""
@@ -151,7 +169,7 @@ class AtomicFile:
 
     async def write_at(self, offset: int, data: bytes | memoryview) -> None:
         """Write ``data`` at ``offset`` (positions may arrive in any order)."""
-        await asyncio.to_thread(self._pwrite_all, offset, data)
+        await self._calls.run(self._pwrite_all, offset, data)
         self.bytes_written += len(data)
 
     def _pwrite_all(self, offset: int, data: bytes | memoryview) -> None:
@@ -177,15 +195,22 @@ class AtomicFile:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            try:
-                await asyncio.to_thread(self._commit)
-            except BaseException:
-                await asyncio.shield(asyncio.to_thread(self._discard))
-                raise
-        else:
-            # Shielded: a cancel must still remove the temp file.
-            await asyncio.shield(asyncio.to_thread(self._discard))
+        if exc_type is not None:
+            await self._discard_when_idle()
+            return
+        try:
+            await self._calls.run(self._commit)
+        except BaseException:
+            await self._discard_when_idle()
+            raise
+
+    async def _discard_when_idle(self) -> None:
+        """Remove the temp file once no worker thread still uses the descriptor.
+
+        Shielded: a second cancel while cleaning up must not leave the temp file behind.
+        """
+        await self._calls.settle()
+        await asyncio.shield(self._calls.run(self._discard))
 
     def _commit(self) -> None:
         assert self._fd is not None
@@ -200,6 +225,7 @@ class AtomicFile:
             os.close(self._fd)
             self._fd = None
             os.replace(self.temp_path, self.target)
+            self._created = False
             _fsync_dir(self.target.parent)
         except OSError as exc:
             raise translate_os_error(exc, self.target, "saving") from exc
@@ -209,12 +235,15 @@ class AtomicFile:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+        if not self._created:
+            return
         try:
             os.unlink(self.temp_path)
         except FileNotFoundError:
             pass
         except OSError as exc:  # pragma: no cover - nothing more we can do
             logger.warning("Could not remove temp file %s: %s", self.temp_path, exc)
+        self._created = False
 
 
 def _preallocate(fd: int, size: int) -> None:

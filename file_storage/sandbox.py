@@ -179,7 +179,7 @@ class SeaweedSandbox:
             f"{self.log_path}."
         )
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL if it lingers)."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from file_storage.atomic import translate_os_error
 from file_storage.errors import SourceChangedError
+from file_storage.io_threads import ThreadCalls
 
 HASH_CHUNK = 4 * 1024 * 1024
 
@@ -86,12 +87,15 @@ class FileSource:
         self._fd: int | None = None
         self._identity: _Identity | None = None
         self._sha256: str | None = None
+        self._calls = ThreadCalls()
 
     async def __aenter__(self) -> FileSource:
-        await asyncio.to_thread(self._open)
+        await self._calls.run(self._open)
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        # A cancelled read may still be running in its thread: close only after it returns.
+        await self._calls.settle()
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
@@ -121,7 +125,7 @@ class FileSource:
         assert self._fd is not None
         fd = self._fd
         try:
-            return await asyncio.to_thread(os.pread, fd, length, offset)
+            return await self._calls.run(os.pread, fd, length, offset)
         except OSError as exc:
             raise translate_os_error(exc, self.path, "reading") from exc
 
@@ -132,7 +136,7 @@ class FileSource:
             digest = hashlib.sha256()
             offset = 0
             while True:
-                read = await asyncio.to_thread(self._hash_step, digest, offset)
+                read = await self._calls.run(self._hash_step, digest, offset)
                 if not read:
                     break
                 offset += read
@@ -158,10 +162,10 @@ class FileSource:
         return done
 
     async def check_unchanged(self) -> None:
-        now = await asyncio.to_thread(self._stat)
+        now = await self._calls.run(self._stat)
         path_changed = False
         try:
-            st = await asyncio.to_thread(os.stat, self.path)
+            st = await self._calls.run(os.stat, self.path)
             path_changed = (st.st_ino, st.st_dev) != (now.inode, now.device)
         except FileNotFoundError:
             path_changed = True

@@ -172,7 +172,7 @@ class LocalStorageBackend(StorageBackend):
                     offset += len(chunk)
                     await report_progress(progress, offset)
                 await source.check_unchanged()
-                await asyncio.to_thread(_write_sha256_xattr, out.fd, digest.hexdigest())
+                await out.run(_write_sha256_xattr, out.fd, digest.hexdigest())
             reservation.commit(size - old_size)
         await report_progress(progress, size)
         logger.info("local put %s (%s) in %.2fs", rel, human_size(size), time.monotonic() - started)

@@ -127,8 +127,10 @@ class OrderedHasher:
     overlaps with the network and holds no extra memory.
     """
 
-    def __init__(self, fd: int, regions: list[tuple[int, int]], algorithm: str | None) -> None:
-        self._fd = fd
+    def __init__(
+        self, out: AtomicFile, regions: list[tuple[int, int]], algorithm: str | None
+    ) -> None:
+        self._out = out
         self._regions = regions
         self._digest = hashlib.new(algorithm) if algorithm else None
         self._done: set[int] = set()
@@ -144,14 +146,15 @@ class OrderedHasher:
                 self._changed.clear()
                 await self._changed.wait()
             if self._digest is not None:
-                await asyncio.to_thread(self._hash_region, offset, length)
+                # Through the file's tracked threads: it is never closed under a running hash.
+                await self._out.run(self._hash_region, offset, length)
         return self._digest.hexdigest() if self._digest is not None else None
 
     def _hash_region(self, offset: int, length: int) -> None:
         assert self._digest is not None
         end = offset + length
         while offset < end:
-            chunk = os.pread(self._fd, min(8 * MiB, end - offset), offset)
+            chunk = os.pread(self._out.fd, min(8 * MiB, end - offset), offset)
             if not chunk:
                 raise StorageError("The temp file is shorter than what was downloaded.")
             self._digest.update(chunk)
@@ -179,7 +182,7 @@ async def download_ranges(
     """
     regions = [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
     algorithm = "sha256" if expected_sha256 else ("md5" if _is_plain_md5(etag) else None)
-    hasher = OrderedHasher(out.fd, regions, algorithm)
+    hasher = OrderedHasher(out, regions, algorithm)
     hash_task = asyncio.create_task(hasher.run())
     indexes = iter(range(len(regions)))
     transferred = 0
