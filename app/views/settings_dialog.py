@@ -1,0 +1,815 @@
+"""The settings dialog: connection profiles, their secrets, and *Test connection*.
+
+Profiles are listed on the left and edited on the right. The secret access key goes to the OS
+keyring when the user saves, never to the profiles file (RELIABILITY S7); if there is no usable
+keyring, the dialog says what to do and saves the profile without its secret (F9). *Test
+connection* builds a throw-away backend from what the form shows right now, runs its ``check()``
+and answers in one plain sentence (bad key, no bucket, unreachable, clock off).
+
+Keyring calls and the connection test are asyncio tasks started from ordinary slots; the dialog
+keeps a reference to each task, and whatever one raises is shown in the dialog, not lost on
+stderr (RELIABILITY: qasync sends async-slot errors to ``sys.excepthook``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from pydantic import ValidationError
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.credentials import CredentialError, CredentialStore
+from app.profiles import (
+    Profile,
+    ProfileStore,
+    ProfileStoreError,
+    build_settings,
+    load_settings,
+    overridden_variables,
+    secret_ref_for,
+    variable_name,
+)
+from file_storage.backends.base import CheckResult, StorageBackend
+from file_storage.errors import StorageError
+from file_storage.factory import create_storage_backend
+from file_storage.redaction import redact, register_secret
+from file_storage.settings import StorageSettings
+
+logger = logging.getLogger(__name__)
+
+BackendFactory = Callable[[StorageSettings], StorageBackend]
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+MAX_QUOTA_GB = 1_000_000.0
+COLORS = {"ok": "#1b7f3b", "error": "#a61b1b", "warning": "#8a5a00", "info": "", "busy": ""}
+ICONS = {
+    "ok": QStyle.StandardPixmap.SP_DialogApplyButton,
+    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "busy": QStyle.StandardPixmap.SP_BrowserReload,
+}
+
+#: What a failed check means, by :attr:`StorageError.kind`, in words a content manager reads.
+CHECK_SENTENCES = {
+    "bad-credentials": (
+        "The access key ID or secret access key is wrong: the server does not accept them."
+    ),
+    "access-denied": (
+        "Access denied: the access key ID or secret access key is wrong, or this key may not "
+        "list the bucket."
+    ),
+    "bucket-not-found": "The bucket does not exist at this endpoint: check the bucket name.",
+    "unreachable": "Cannot reach the server: check the endpoint URL and your network.",
+    "tls": "The server's certificate could not be verified (self-signed or private CA?).",
+    "clock-skew": (
+        "This computer's clock is off, so the server refuses every request: turn on automatic "
+        "date and time."
+    ),
+    "unavailable": "The server is busy or unavailable right now: try again later.",
+    "configuration": "The settings are incomplete or contradictory.",
+}
+
+#: The short reason under the secret field; the full guidance goes to the status line.
+KEYRING_PROBLEMS = {
+    "keyring-unavailable": "no system keyring is available",
+    "keyring-insecure": "no secure system keyring is available",
+    "keyring-locked": "the keyring is locked",
+    "keyring-refused": "the keyring refused access",
+}
+
+FIELD_LABELS = {
+    "name": "Name",
+    "endpoint_url": "Endpoint URL",
+    "region": "Region",
+    "bucket": "Bucket",
+    "prefix": "Prefix",
+    "access_key_id": "Access key ID",
+    "s3_max_size_gb": "Bucket quota",
+    "local_path": "Local store folder",
+    "local_max_size_gb": "Local quota",
+}
+
+
+def explain_check(result: CheckResult) -> str:
+    """One plain sentence for a connection check, then the backend's detail."""
+    if result.ok:
+        return f"Connection works. {result.detail}"
+    kind = result.error.kind if result.error is not None else ""
+    sentence = CHECK_SENTENCES.get(kind, "The connection test failed.")
+    return f"{sentence}\nDetails: {redact(result.detail)}"
+
+
+def explain_validation(error: ValidationError, *, from_environment: bool = False) -> str:
+    """Name each invalid field the way the form labels it (or by its ``STORAGE_*`` variable)."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        if from_environment:
+            label = variable_name(field)
+        else:
+            label = FIELD_LABELS.get(field, field.replace("_", " ") or "Settings")
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        lines.append(f"{label}: {message}")
+    where = "the environment or .env" if from_environment else "the form"
+    return f"Please fix {where}: " + "; ".join(lines)
+
+
+class SettingsDialog(QDialog):
+    """Edit connection profiles, store their secrets in the keyring, test a connection.
+
+    Construct it while the qasync loop runs (or let it start its keyring check when it does).
+
+    Args:
+        profiles: The loaded profile store; every change is saved to it at once.
+        credentials: Where secrets go (the OS keyring).
+        backend_factory: Builds the throw-away backend for *Test connection*.
+        env_file: The ``.env`` the app honours, to build settings exactly as the app does.
+        parent: The parent widget.
+
+    Signals:
+        profileSaved(str): A profile was saved (its id). If it is the active profile, the
+            app should build a new backend from it and close the old one.
+        activeProfileChanged(str): The user chose another profile for the app, or removed
+            the active one (the new id, or "" when no profile is left).
+        connectionTested(bool): A connection test finished; True when it worked.
+    """
+
+    profileSaved = Signal(str)  # noqa: N815 - Qt naming
+    activeProfileChanged = Signal(str)  # noqa: N815 - Qt naming
+    connectionTested = Signal(bool)  # noqa: N815 - Qt naming
+
+    def __init__(
+        self,
+        profiles: ProfileStore,
+        credentials: CredentialStore,
+        backend_factory: BackendFactory = create_storage_backend,
+        *,
+        env_file: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Leap Sync settings")
+        self._profiles = profiles
+        self._credentials = credentials
+        self._backend_factory = backend_factory
+        self._env_file = env_file
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._current_id: str | None = None
+        self._loading = False
+        self._dirty = False
+        self._keyring_problem: CredentialError | None = None
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(self._build_list_side(), 1)
+        layout.addLayout(self._build_form_side(), 3)
+        self.resize(900, 620)
+        self._refresh_list(select=profiles.active_id)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # built before the loop runs: check once it does
+            QTimer.singleShot(0, self._start_keyring_check)
+        else:
+            self._start_keyring_check()
+
+    # ----------------------------------------------------------------- building
+
+    def _build_list_side(self) -> QVBoxLayout:
+        side = QVBoxLayout()
+        self.profile_model = QStandardItemModel(self)
+        self.profile_list = QListView()
+        self.profile_list.setObjectName("profileList")
+        self.profile_list.setModel(self.profile_model)
+        self.profile_list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.profile_list.selectionModel().currentChanged.connect(self._on_current_changed)
+        side.addWidget(QLabel("<b>Profiles</b>"))
+        side.addWidget(self.profile_list, 1)
+        row = QHBoxLayout()
+        self.add_button = self._button("Add", "addProfileButton", self._on_add, row)
+        self.duplicate_button = self._button(
+            "Duplicate", "duplicateProfileButton", self._on_duplicate, row
+        )
+        self.remove_button = self._button("Remove", "removeProfileButton", self._on_remove, row)
+        side.addLayout(row)
+        self.use_button = self._button("Use this profile", "useProfileButton", self._on_use)
+        side.addWidget(self.use_button)
+        return side
+
+    def _build_form_side(self) -> QVBoxLayout:
+        side = QVBoxLayout()
+        side.addWidget(self._build_connection_group())
+        side.addWidget(self._build_local_group())
+        self.env_note = self._label("envNoteLabel")
+        side.addWidget(self.env_note)
+        test_row = QHBoxLayout()
+        self.test_button = self._button(
+            "Test connection", "testConnectionButton", self._on_test, test_row
+        )
+        self.test_icon = self._label("testIconLabel")
+        test_row.addWidget(self.test_icon)
+        self.test_result = self._label("testResultLabel")
+        test_row.addWidget(self.test_result, 1)
+        side.addLayout(test_row)
+        self.status_label = self._label("statusLabel")
+        side.addWidget(self.status_label)
+        side.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.save_button = self._button("Save", "saveButton", self._on_save, buttons)
+        self.save_button.setDefault(True)
+        self.close_button = self._button("Close", "closeButton", self.reject, buttons)
+        side.addLayout(buttons)
+        return side
+
+    def _build_connection_group(self) -> QGroupBox:
+        group = QGroupBox("S3 connection")
+        form = QFormLayout(group)
+        self.name_edit = self._edit("nameEdit", form, "Name", "Lectures bucket")
+        self.endpoint_edit = self._edit(
+            "endpointEdit", form, "Endpoint URL", "Empty for AWS S3; e.g. https://minio.example.org"
+        )
+        self.region_edit = self._edit("regionEdit", form, "Region", "us-east-1")
+        self.bucket_edit = self._edit("bucketEdit", form, "Bucket", "my-recordings")
+        self.prefix_edit = self._edit("prefixEdit", form, "Prefix", "storage")
+        self.access_key_edit = self._edit("accessKeyEdit", form, "Access key ID", "")
+        self.secret_edit = self._edit("secretEdit", form, "Secret access key", "")
+        self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_hint = self._label("secretHintLabel")
+        form.addRow("", self.secret_hint)
+        self.addressing_combo = self._combo(
+            "addressingCombo",
+            form,
+            "Addressing",
+            [
+                ("Automatic (path-style for custom endpoints)", "auto"),
+                ("Path-style (endpoint/bucket)", "path"),
+                ("Virtual-hosted (bucket.endpoint)", "virtual"),
+            ],
+        )
+        checksum_choices: list[tuple[str, str | None]] = [
+            ("Default (when required on custom endpoints)", None),
+            ("When supported", "when_supported"),
+            ("When required", "when_required"),
+        ]
+        self.request_checksum_combo = self._combo(
+            "requestChecksumCombo", form, "Request checksums", checksum_choices
+        )
+        self.response_checksum_combo = self._combo(
+            "responseChecksumCombo", form, "Response checksums", checksum_choices
+        )
+        self.s3_quota_spin = self._quota_spin("s3QuotaSpin", form, "Bucket quota")
+        return group
+
+    def _build_local_group(self) -> QGroupBox:
+        group = QGroupBox("Local store")
+        form = QFormLayout(group)
+        row = QHBoxLayout()
+        self.local_path_edit = QLineEdit()
+        self.local_path_edit.setObjectName("localPathEdit")
+        self.local_path_edit.setPlaceholderText("Folder that holds the recordings")
+        self.local_path_edit.textEdited.connect(self._mark_dirty)
+        row.addWidget(self.local_path_edit, 1)
+        self.browse_button = self._button("Browse…", "browseButton", self._on_browse, row)
+        form.addRow("Folder", row)
+        self.local_quota_spin = self._quota_spin("localQuotaSpin", form, "Local quota")
+        return group
+
+    def _button(
+        self, text: str, name: str, slot: Callable[[], Any], row: QHBoxLayout | None = None
+    ) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setAutoDefault(False)
+        button.clicked.connect(slot)
+        if row is not None:
+            row.addWidget(button)
+        return button
+
+    def _label(self, name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    def _edit(self, name: str, form: QFormLayout, label: str, placeholder: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        edit.setPlaceholderText(placeholder)
+        edit.textEdited.connect(self._mark_dirty)
+        form.addRow(label, edit)
+        return edit
+
+    def _combo(
+        self, name: str, form: QFormLayout, label: str, choices: list[tuple[str, str | None]]
+    ) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        for text, value in choices:
+            combo.addItem(text, value)
+        combo.activated.connect(self._mark_dirty)
+        form.addRow(label, combo)
+        return combo
+
+    def _quota_spin(self, name: str, form: QFormLayout, label: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setObjectName(name)
+        spin.setRange(0.0, MAX_QUOTA_GB)
+        spin.setDecimals(2)
+        spin.setSuffix(" GB")
+        spin.setSpecialValueText("No quota")  # shown at the minimum, 0
+        spin.valueChanged.connect(self._mark_dirty)
+        form.addRow(label, spin)
+        return spin
+
+    # ----------------------------------------------------------------- list and form
+
+    def _refresh_list(self, select: str | None = None) -> None:
+        """Rebuild the list from the store and select ``select`` (or the first profile).
+
+        The form is reloaded only when the selection moves to another profile.
+        """
+        active = self._profiles.active_id
+        selection = self.profile_list.selectionModel()
+        selection.blockSignals(True)
+        try:
+            self.profile_model.clear()
+            for profile in self._profiles.profiles:
+                item = QStandardItem(profile.name + (" (in use)" if profile.id == active else ""))
+                item.setData(profile.id, ID_ROLE)
+                if profile.id == active:
+                    font = QFont(item.font())
+                    font.setBold(True)
+                    item.setFont(font)
+                self.profile_model.appendRow(item)
+            row = self._row_of(select)
+            if row is None and self.profile_model.rowCount():
+                row = 0
+            if row is not None:
+                self.profile_list.setCurrentIndex(self.profile_model.index(row, 0))
+        finally:
+            selection.blockSignals(False)
+        current = self.profile_list.currentIndex()
+        selected = current.data(ID_ROLE) if current.isValid() else None
+        if selected != self._current_id or selected is None:
+            self._show_profile(selected)
+        else:  # same profile: keep what the user is typing
+            self._update_secret_hint()
+            self._update_buttons()
+
+    def _row_of(self, profile_id: str | None) -> int | None:
+        for row in range(self.profile_model.rowCount()):
+            if self.profile_model.item(row).data(ID_ROLE) == profile_id:
+                return row
+        return None
+
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        new_id = current.data(ID_ROLE) if current.isValid() else None
+        if new_id == self._current_id:
+            return
+        if not self._confirm_discard():
+            selection = self.profile_list.selectionModel()
+            selection.blockSignals(True)
+            self.profile_list.setCurrentIndex(previous)
+            selection.blockSignals(False)
+            return
+        self._show_profile(new_id)
+
+    def _show_profile(self, profile_id: str | None) -> None:
+        """Fill the form with the saved profile; unsaved edits are dropped."""
+        self._current_id = profile_id
+        profile = self._profiles.get(profile_id) if profile_id else None
+        shown = profile or Profile()
+        self._loading = True
+        try:
+            self.name_edit.setText(shown.name)
+            self.endpoint_edit.setText(shown.endpoint_url)
+            self.region_edit.setText(shown.region)
+            self.bucket_edit.setText(shown.bucket)
+            self.prefix_edit.setText(shown.prefix)
+            self.access_key_edit.setText(shown.access_key_id)
+            self.secret_edit.clear()
+            _select_data(self.addressing_combo, shown.addressing_style)
+            _select_data(self.request_checksum_combo, shown.request_checksum_calculation)
+            _select_data(self.response_checksum_combo, shown.response_checksum_validation)
+            self.s3_quota_spin.setValue(shown.s3_max_size_gb or 0.0)
+            self.local_path_edit.setText(str(shown.local_path) if shown.local_path else "")
+            self.local_quota_spin.setValue(shown.local_max_size_gb or 0.0)
+        finally:
+            self._loading = False
+        self._dirty = False
+        self._set_message(self.test_icon, self.test_result, "info", "")
+        self._update_secret_hint()
+        self._update_env_note()
+        self._update_buttons()
+
+    def _form_values(self) -> dict[str, Any]:
+        local_path = self.local_path_edit.text().strip()
+        return {
+            "name": self.name_edit.text(),
+            "endpoint_url": self.endpoint_edit.text(),
+            "region": self.region_edit.text(),
+            "bucket": self.bucket_edit.text(),
+            "prefix": self.prefix_edit.text(),
+            "access_key_id": self.access_key_edit.text(),
+            "addressing_style": self.addressing_combo.currentData(),
+            "request_checksum_calculation": self.request_checksum_combo.currentData(),
+            "response_checksum_validation": self.response_checksum_combo.currentData(),
+            "s3_max_size_gb": self.s3_quota_spin.value() or None,
+            "local_path": Path(local_path).expanduser() if local_path else None,
+            "local_max_size_gb": self.local_quota_spin.value() or None,
+        }
+
+    def _profile_from_form(self) -> Profile:
+        """The current profile as the form shows it (secret excluded).
+
+        Raises:
+            ValidationError: A field is invalid.
+        """
+        base = self._profiles.get(self._current_id) if self._current_id else Profile()
+        return Profile.model_validate({**base.model_dump(), **self._form_values()})
+
+    def _update_buttons(self) -> None:
+        has_profile = self._current_id is not None
+        for widget in (self.duplicate_button, self.remove_button, self.save_button):
+            widget.setEnabled(has_profile)
+        self.use_button.setEnabled(has_profile and self._current_id != self._profiles.active_id)
+        self.test_button.setEnabled(has_profile and not self._testing)
+        for edit in self.findChildren(QGroupBox):
+            edit.setEnabled(has_profile)
+
+    @property
+    def _testing(self) -> bool:
+        return self.test_button.property("testing") is True
+
+    def _update_secret_hint(self) -> None:
+        problem = self._keyring_problem
+        if problem is not None:
+            why = KEYRING_PROBLEMS.get(problem.kind, "the keyring cannot be used")
+            self._set_message(None, self.secret_hint, "warning", f"Cannot be saved: {why}.")
+            self.secret_hint.setToolTip(str(problem))
+            self.secret_edit.setPlaceholderText("Not saved until the keyring works")
+            return
+        where = self._credentials.describe()
+        self._set_message(None, self.secret_hint, "info", f"Stored in {where}, never in a file.")
+        self.secret_hint.setToolTip("")
+        profile = self._profiles.get(self._current_id) if self._current_id else None
+        stored = profile is not None and profile.secret_ref is not None
+        self.secret_edit.setPlaceholderText(
+            "Saved in the keyring; type to replace" if stored else "Not set"
+        )
+
+    def _update_env_note(self) -> None:
+        try:
+            names = overridden_variables(self._env_file)
+        except ValidationError as exc:
+            message = explain_validation(exc, from_environment=True)
+            self._set_message(None, self.env_note, "error", message)
+            return
+        text = (
+            f"Set in the environment or .env, and used instead of this profile: {', '.join(names)}."
+            if names
+            else ""
+        )
+        self._set_message(None, self.env_note, "warning", text)
+
+    def _set_message(self, icon: QLabel | None, label: QLabel, level: str, text: str) -> None:
+        label.setText(text)
+        label.setVisible(bool(text))
+        label.setProperty("level", level)
+        color = COLORS.get(level, "")
+        label.setStyleSheet(f"color: {color};" if color else "")
+        if icon is not None:
+            pixmap = ICONS.get(level)
+            icon.setVisible(pixmap is not None and bool(text))
+            if pixmap is not None:
+                icon.setPixmap(self.style().standardIcon(pixmap).pixmap(16, 16))
+
+    def _show_status(self, level: str, text: str) -> None:
+        self._set_message(None, self.status_label, level, text)
+
+    def _mark_dirty(self, *_args: object) -> None:
+        if not self._loading:
+            self._dirty = True
+
+    # ----------------------------------------------------------------- tasks
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``coro`` as a task the dialog owns; what it raises is shown in the dialog."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._on_task_done)
+        return task
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is None:
+            return
+        logger.error("Settings dialog task failed", exc_info=error)
+        if shiboken6.isValid(self):
+            self._show_status("error", f"Something went wrong: {_describe_exception(error)}")
+
+    async def wait_idle(self) -> None:
+        """Wait until every task the dialog started has finished (for tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def cancel_tasks(self) -> None:
+        """Cancel running keyring calls and connection tests (the dialog is closing)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    def done(self, result: int) -> None:
+        if not self._confirm_discard():
+            return
+        self.cancel_tasks()
+        super().done(result)
+
+    # ----------------------------------------------------------------- keyring status
+
+    def _start_keyring_check(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no asyncio loop (yet): the hint stays generic until a save
+            return
+        self._spawn(self._check_keyring())
+
+    async def _check_keyring(self) -> None:
+        try:
+            await self._credentials.check()
+        except CredentialError as exc:
+            self._keyring_problem = exc
+            self._show_status("warning", str(exc))  # F9: say what to do before anyone types
+        else:
+            self._keyring_problem = None
+        self._update_secret_hint()
+
+    # ----------------------------------------------------------------- profile actions
+
+    def _on_add(self) -> None:
+        if self._confirm_discard():
+            self._add_profile(Profile(name=self._unique_name("New profile")))
+            self.name_edit.setFocus()
+            self.name_edit.selectAll()
+
+    def _on_duplicate(self) -> None:
+        if self._current_id is None or not self._confirm_discard():
+            return
+        source = self._profiles.get(self._current_id)
+        copy = Profile.model_validate(
+            {
+                **source.model_dump(),
+                "id": Profile().id,
+                "name": self._unique_name(f"{source.name} (copy)"),
+                "secret_ref": None,
+            }
+        )
+        if self._add_profile(copy) and source.secret_ref:
+            self._spawn(self._copy_secret(source.secret_ref, copy.id))
+
+    def _add_profile(self, profile: Profile) -> bool:
+        had_active = self._profiles.active_id is not None
+        try:
+            self._profiles.add(profile)
+        except ProfileStoreError as exc:
+            self._show_status("error", str(exc))
+            return False
+        self._refresh_list(select=profile.id)
+        self._show_status("info", f"Added “{profile.name}”.")
+        if not had_active:
+            self.activeProfileChanged.emit(profile.id)
+        return True
+
+    async def _copy_secret(self, ref: str, profile_id: str) -> None:
+        try:
+            secret = await self._credentials.get_secret(ref)
+            if secret is None or self._profiles.get(profile_id).secret_ref is not None:
+                return
+            new_ref = secret_ref_for(profile_id)
+            await self._credentials.set_secret(new_ref, secret)
+            copy = self._profiles.get(profile_id)
+            self._profiles.update(copy.model_copy(update={"secret_ref": new_ref}))
+        except KeyError:  # the copy was removed meanwhile
+            return
+        except (CredentialError, ProfileStoreError) as exc:
+            self._show_status("warning", f"The copy was made without its secret: {exc}")
+            return
+        if self._current_id == profile_id:
+            self._update_secret_hint()
+
+    def _on_remove(self) -> None:
+        if self._current_id is None:
+            return
+        profile = self._profiles.get(self._current_id)
+        question = f"Remove the profile “{profile.name}”?"
+        if profile.secret_ref:
+            question += f" Its secret is deleted from {self._credentials.describe()}."
+        if self._confirm(question):
+            self.remove_button.setEnabled(False)
+            self._spawn(self._remove(profile))
+
+    async def _remove(self, profile: Profile) -> None:
+        problem: CredentialError | None = None
+        if profile.secret_ref:
+            try:
+                await self._credentials.delete_secret(profile.secret_ref)
+            except CredentialError as exc:
+                problem = exc
+        was_active = self._profiles.active_id == profile.id
+        try:
+            self._profiles.remove(profile.id)
+        except KeyError:
+            return
+        except ProfileStoreError as exc:
+            self._show_status("error", str(exc))
+            self._update_buttons()
+            return
+        if self._current_id == profile.id:
+            self._dirty = False
+        self._refresh_list(select=self._current_id)
+        if problem is not None:
+            self._show_status(
+                "warning", f"Removed “{profile.name}”, but its secret is still stored: {problem}"
+            )
+        else:
+            self._show_status("info", f"Removed “{profile.name}”.")
+        if was_active:
+            self.activeProfileChanged.emit(self._profiles.active_id or "")
+
+    def _on_use(self) -> None:
+        if self._current_id is None:
+            return
+        try:
+            self._profiles.set_active(self._current_id)
+        except ProfileStoreError as exc:
+            self._show_status("error", str(exc))
+            return
+        self._refresh_list(select=self._current_id)
+        name = self._profiles.get(self._current_id).name
+        self._show_status("info", f"Leap Sync now uses “{name}”.")
+        self.activeProfileChanged.emit(self._current_id)
+
+    def _on_browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Local store folder", self.local_path_edit.text() or str(Path.home())
+        )
+        if folder:
+            self.local_path_edit.setText(folder)
+            self._mark_dirty()
+
+    # ----------------------------------------------------------------- save
+
+    def _on_save(self) -> None:
+        if self._current_id is not None:
+            self.save_button.setEnabled(False)
+            self._spawn(self._save())
+
+    async def _save(self) -> None:
+        try:
+            try:
+                profile = self._profile_from_form()
+            except ValidationError as exc:
+                self._show_status("error", explain_validation(exc))
+                return
+            profile, problem = await self._store_secret(profile)
+            try:
+                self._profiles.update(profile)
+            except (KeyError, ProfileStoreError) as exc:
+                self._show_status("error", f"The profile was not saved: {exc}")
+                return
+        finally:
+            self.save_button.setEnabled(self._current_id is not None)
+        if self._current_id == profile.id:
+            self._dirty = bool(self.secret_edit.text())  # a secret the keyring refused
+        self._refresh_list(select=self._current_id)
+        if problem is not None:
+            self._show_status("error", f"Saved “{profile.name}” without its secret. {problem}")
+        else:
+            self._show_status("ok", f"Saved “{profile.name}”.")
+        self.profileSaved.emit(profile.id)
+
+    async def _store_secret(self, profile: Profile) -> tuple[Profile, CredentialError | None]:
+        """Put a typed secret in the keyring; on failure it stays only in the form."""
+        secret = self.secret_edit.text()
+        if not secret:
+            return profile, None
+        register_secret(secret)
+        ref = secret_ref_for(profile.id)
+        try:
+            await self._credentials.set_secret(ref, secret)
+        except CredentialError as exc:
+            self._keyring_problem = exc
+            self._update_secret_hint()
+            return profile, exc
+        self._keyring_problem = None
+        if self._current_id == profile.id and self.secret_edit.text() == secret:
+            self.secret_edit.clear()
+        return profile.model_copy(update={"secret_ref": ref}), None
+
+    # ----------------------------------------------------------------- test connection
+
+    def _on_test(self) -> None:
+        if self._current_id is not None and not self._testing:
+            self.test_button.setProperty("testing", True)
+            self.test_button.setEnabled(False)
+            self._set_message(self.test_icon, self.test_result, "busy", "Testing the connection…")
+            self._spawn(self._test_connection())
+
+    async def _test_connection(self) -> None:
+        try:
+            ok, text = await self._run_connection_test()
+        except Exception as exc:  # shown, not lost: the user is waiting for an answer
+            logger.exception("Connection test failed unexpectedly")
+            ok, text = False, f"The test failed unexpectedly: {_describe_exception(exc)}"
+        finally:
+            self.test_button.setProperty("testing", False)
+            self.test_button.setEnabled(self._current_id is not None)
+        self._set_message(self.test_icon, self.test_result, "ok" if ok else "error", text)
+        self.connectionTested.emit(ok)
+
+    async def _run_connection_test(self) -> tuple[bool, str]:
+        """Check a temporary backend built from the form; return (worked, sentence)."""
+        try:
+            profile = self._profile_from_form()
+        except ValidationError as exc:
+            return False, explain_validation(exc)
+        typed = self.secret_edit.text()
+        try:
+            if typed:
+                settings = build_settings(profile, typed, env_file=self._env_file)
+            else:
+                settings = await load_settings(profile, self._credentials, env_file=self._env_file)
+        except ValidationError as exc:  # the profile is valid: the environment is not
+            return False, explain_validation(exc, from_environment=True)
+        except CredentialError as exc:
+            return False, f"The secret could not be read from the keyring. {exc}"
+        if not settings.s3_bucket:
+            return False, "Enter a bucket name to test the connection."
+        try:
+            backend = self._backend_factory(settings.model_copy(update={"storage_type": "S3"}))
+        except (StorageError, ValueError) as exc:
+            return False, f"{CHECK_SENTENCES['configuration']}\nDetails: {redact(str(exc))}"
+        try:
+            result = await backend.check()
+        finally:
+            await backend.aclose()
+        return result.ok, explain_check(result)
+
+    # ----------------------------------------------------------------- questions
+
+    def _confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Leap Sync",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _confirm_discard(self) -> bool:
+        if not self._dirty:
+            return True
+        if self._confirm("Discard the unsaved changes to this profile?"):
+            self._dirty = False
+            return True
+        return False
+
+    def _unique_name(self, wanted: str) -> str:
+        taken = {profile.name for profile in self._profiles.profiles}
+        name, number = wanted, 2
+        while name in taken:
+            name, number = f"{wanted} {number}", number + 1
+        return name
+
+
+def _select_data(combo: QComboBox, value: object) -> None:
+    index = combo.findData(value)
+    combo.setCurrentIndex(max(index, 0))
+
+
+def _describe_exception(error: BaseException) -> str:
+    return f"{type(error).__name__}: {redact(str(error))}"
