@@ -156,9 +156,9 @@ class SettingsDialog(QDialog):
         connectionTested(bool): A connection test finished; True when it worked.
     """
 
-    profileSaved = Signal(str)  # noqa: N815 - Qt naming
-    activeProfileChanged = Signal(str)  # noqa: N815 - Qt naming
-    connectionTested = Signal(bool)  # noqa: N815 - Qt naming
+    profileSaved = Signal(str)
+    activeProfileChanged = Signal(str)
+    connectionTested = Signal(bool)
 
     def __init__(
         self,

@@ -1,0 +1,242 @@
+"""A table model over :class:`app.services.transfers.JobQueue`: one row per job.
+
+The model only reads jobs the queue already holds; it never awaits. Rows are inserted and removed
+as the queue adds and clears jobs, and progress updates become ``dataChanged`` on one row, never a
+model reset, so selection and scrolling survive a busy queue.
+"""
+
+# Qt's virtual methods keep their camelCase names.
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from app.services.transfers import Job, JobQueue, JobState, QueueTotals
+from file_storage.units import human_size
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+#: 0..100, or -1 while the size is unknown (the delegate draws a busy bar).
+ProgressRole = Qt.ItemDataRole.UserRole + 1
+#: The job's id (a uuid string), for actions on selected rows.
+JobIdRole = Qt.ItemDataRole.UserRole + 2
+#: The job's :class:`JobState`.
+StateRole = Qt.ItemDataRole.UserRole + 3
+
+NO_VALUE = "—"
+
+
+class Column(enum.IntEnum):
+    """The table's columns, in order."""
+
+    NAME = 0
+    KIND = 1
+    SIZE = 2
+    PROGRESS = 3
+    SPEED = 4
+    ETA = 5
+    STATE = 6
+
+
+HEADERS = {
+    Column.NAME: "Name",
+    Column.KIND: "Direction",
+    Column.SIZE: "Size",
+    Column.PROGRESS: "Progress",
+    Column.SPEED: "Speed",
+    Column.ETA: "ETA",
+    Column.STATE: "State",
+}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_ALIGNMENT = {Column.SIZE: _RIGHT, Column.SPEED: _RIGHT, Column.ETA: _RIGHT}
+
+
+def format_duration(seconds: float | None) -> str:
+    """``42`` -> ``'0:42'``, ``3725`` -> ``'1:02:05'``; ``None`` -> a dash."""
+    if seconds is None:
+        return NO_VALUE
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_amount(amount: float, unit: str) -> str:
+    """Bytes as ``'1.5 GiB'``; other units as a count (``'12 files'``)."""
+    return human_size(amount) if unit == "B" else f"{amount:g} {unit}"
+
+
+def format_speed(rate: float, unit: str) -> str:
+    """``'48.0 MiB/s'``, or ``'2.5 files/s'``."""
+    if unit == "B":
+        return f"{human_size(rate)}/s"
+    return f"{rate:.1f} {unit}/s"
+
+
+def state_text(job: Job) -> str:
+    """The State column: the state, or what is happening to it right now."""
+    if job.cancel_requested:
+        return "Cancelling…"
+    if job.state is JobState.QUEUED and job.error:
+        return "Queued (stopped)"
+    return job.state.value
+
+
+def describe_totals(totals: QueueTotals) -> str:
+    """Sum the queue up in one line.
+
+    For example ``3 running · 5 queued · 1 failed — 1.2 GiB of 4.0 GiB · 48.0 MiB/s``.
+    """
+    labels = (
+        (JobState.RUNNING, "running"),
+        (JobState.QUEUED, "queued"),
+        (JobState.DONE, "done"),
+        (JobState.FAILED, "failed"),
+        (JobState.CANCELLED, "cancelled"),
+    )
+    counts = [f"{totals.count(state)} {label}" for state, label in labels if totals.count(state)]
+    if not counts:
+        return "No transfers"
+    text = " · ".join(counts)
+    if totals.bytes_total:
+        text += f" — {human_size(totals.bytes_done)} of {human_size(totals.bytes_total)}"
+    if totals.speed > 0:
+        text += f" · {format_speed(totals.speed, 'B')}"
+    return text
+
+
+class TransferTableModel(QAbstractTableModel):
+    """Rows are the queue's jobs in queue order; columns are :class:`Column`.
+
+    Args:
+        queue: The queue to show; the model follows its signals.
+        parent: Usual QObject parent.
+    """
+
+    def __init__(self, queue: JobQueue, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue = queue
+        # The model keeps its own list of the (shared) Job objects, so a row stays readable
+        # while the views process its removal.
+        self._jobs: list[Job] = queue.jobs()
+        self._rows: dict[str, int] = {job.id: row for row, job in enumerate(self._jobs)}
+        queue.jobAdded.connect(self._on_job_added)
+        queue.jobChanged.connect(self._on_job_changed)
+        queue.jobRemoved.connect(self._on_job_removed)
+
+    # ----------------------------------------------------------------- lookups
+
+    def job_at(self, row: int) -> Job:
+        """The job shown on ``row``."""
+        return self._jobs[row]
+
+    def row_of(self, job_id: str) -> int | None:
+        """The row showing ``job_id``, or ``None``."""
+        return self._rows.get(job_id)
+
+    # ----------------------------------------------------------------- Qt model API
+
+    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._jobs)
+
+    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> object:
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(Column)
+        ):
+            return HEADERS[Column(section)]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not self.checkIndex(index, QAbstractTableModel.CheckIndexOption.IndexIsValid):
+            return None
+        job = self.job_at(index.row())
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(job, column)
+        if role == ProgressRole:
+            return job.percent
+        if role == JobIdRole:
+            return job.id
+        if role == StateRole:
+            return job.state
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _ALIGNMENT:
+            return int(_ALIGNMENT[column].value)
+        return None
+
+    # ----------------------------------------------------------------- cell text
+
+    @staticmethod
+    def _display(job: Job, column: Column) -> str:
+        running = job.state is JobState.RUNNING
+        if column is Column.NAME:
+            return job.title
+        if column is Column.KIND:
+            return job.kind.value
+        if column is Column.SIZE:
+            return format_amount(job.total, job.unit) if job.total > 0 else NO_VALUE
+        if column is Column.PROGRESS:
+            return f"{job.percent} %" if job.percent >= 0 else ""
+        if column is Column.SPEED:
+            if not running:
+                return ""
+            return "Stalled" if job.stalled else format_speed(job.speed, job.unit)
+        if column is Column.ETA:
+            return format_duration(job.eta) if running else ""
+        return state_text(job)
+
+    @staticmethod
+    def _tooltip(job: Job) -> str:
+        lines = [f"{job.kind.value}: {job.title}"]
+        if job.source:
+            lines.append(f"From: {job.source}")
+        if job.destination:
+            lines.append(f"To: {job.destination}")
+        if job.error:
+            lines.append(job.error)
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- queue signals
+
+    def _on_job_added(self, job_id: str) -> None:
+        if job_id in self._rows:
+            return
+        row = len(self._jobs)
+        self.beginInsertRows(_ROOT, row, row)
+        self._jobs.append(self._queue.job(job_id))
+        self._rows[job_id] = row
+        self.endInsertRows()
+
+    def _on_job_changed(self, job_id: str) -> None:
+        row = self._rows.get(job_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    def _on_job_removed(self, job_id: str) -> None:
+        row = self._rows.get(job_id)
+        if row is None:
+            return
+        self.beginRemoveRows(_ROOT, row, row)
+        del self._jobs[row]
+        self._rows = {job.id: index for index, job in enumerate(self._jobs)}
+        self.endRemoveRows()

@@ -1,0 +1,716 @@
+"""The job queue behind the transfer panel: uploads, downloads, deletes and (later) media jobs.
+
+Every piece of work is a :class:`Job` whose ``run`` coroutine does the I/O and reports cumulative
+progress. :class:`JobQueue` starts jobs as asyncio tasks within a per-resource limit ("transfer",
+"ffmpeg", ...), so a later issue can put FFmpeg work in the same queue without touching the
+scheduler, and chain jobs (upload, then thumbnail) with ``then``/``after``.
+
+Cancelling is ``task.cancel()``: the storage layer removes temp files and aborts multipart uploads
+on ``CancelledError``, so the queue only has to cancel and wait (RELIABILITY F10). A full disk
+pauses the queue and puts the job that hit it back in line, instead of failing every remaining
+item (F5): free some space, press Resume, and everything continues. Any other error fails only its
+own job (F6). Progress is coalesced by a 100 ms timer, so a fast transfer cannot flood the UI.
+"""
+
+# Qt signals are camelCase by convention, like the rest of Qt's API.
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from file_storage.backends.base import StorageBackend
+from file_storage.errors import DiskFullError, StorageError
+
+logger = logging.getLogger(__name__)
+
+RESOURCE_TRANSFER = "transfer"
+RESOURCE_FFMPEG = "ffmpeg"
+DEFAULT_LIMITS = {RESOURCE_TRANSFER: 2, RESOURCE_FFMPEG: 1}
+#: Limit for a resource nobody configured: one at a time is the safe default.
+FALLBACK_LIMIT = 1
+#: Progress reaches the UI at most this often per job (10 signals/s).
+FLUSH_INTERVAL_MS = 100
+#: No new byte for this long while running: the speed column says "stalled" (F3).
+STALL_SECONDS = 10.0
+
+
+class JobKind(enum.Enum):
+    """What a job does; the model shows it as the direction column."""
+
+    UPLOAD = "Upload"
+    DOWNLOAD = "Download"
+    DELETE = "Delete"
+    COPY = "Copy"
+    MEDIA = "Media"
+
+
+class JobState(enum.Enum):
+    """Where a job is in its life; DONE, FAILED and CANCELLED are final until a retry."""
+
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    DONE = "Done"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+FINAL_STATES = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+RETRYABLE_STATES = frozenset({JobState.FAILED, JobState.CANCELLED})
+
+
+class ProgressReporter(Protocol):
+    """What a job's ``run`` receives: call it with cumulative units done.
+
+    It is also a valid ``progress`` callback for :class:`StorageBackend` transfers.
+    """
+
+    def __call__(self, done: int) -> Awaitable[None] | None:
+        """Report ``done`` units (bytes unless the job says otherwise) so far."""
+
+    def set_total(self, total: int) -> None:
+        """Tell the queue the job's size once it is known (for example after a ``stat``)."""
+
+
+JobRunner = Callable[[ProgressReporter], Awaitable[None]]
+
+
+class RateMeter:
+    """A smoothed rate from cumulative samples, for speed and ETA.
+
+    An exponentially weighted moving average whose weight depends on the time between samples,
+    so bursts of callbacks and long gaps both count for the time they cover; a stall decays the
+    rate toward zero instead of freezing the last value.
+
+    Args:
+        time_constant: Seconds after which an old rate has faded to about a third (1/e).
+    """
+
+    MIN_INTERVAL = 0.05
+
+    def __init__(self, time_constant: float = 3.0) -> None:
+        self.time_constant = time_constant
+        self._rate: float | None = None
+        self._last_time: float | None = None
+        self._last_value = 0
+        self._last_increase: float | None = None
+
+    def reset(self, now: float, value: int = 0) -> None:
+        """Start measuring afresh from ``value`` at ``now``."""
+        self._rate = None
+        self._last_time = now
+        self._last_value = value
+        self._last_increase = now
+
+    def sample(self, now: float, value: int) -> None:
+        """Record that ``value`` units were done by ``now`` (monotonic seconds)."""
+        if self._last_time is None:
+            self.reset(now, value)
+            return
+        if value > self._last_value:
+            self._last_increase = now
+        elapsed = now - self._last_time
+        if elapsed < self.MIN_INTERVAL:
+            return  # too short to measure; the next sample covers this one too
+        instant = max(0, value - self._last_value) / elapsed
+        if self._rate is None:
+            self._rate = instant
+        else:
+            weight = 1.0 - math.exp(-elapsed / self.time_constant)
+            self._rate += weight * (instant - self._rate)
+        self._last_time, self._last_value = now, value
+
+    @property
+    def rate(self) -> float:
+        """Units per second (0.0 before the first measurable interval)."""
+        return self._rate or 0.0
+
+    def eta(self, remaining: int) -> float | None:
+        """Seconds left for ``remaining`` units, or ``None`` when it cannot be estimated."""
+        if remaining <= 0:
+            return 0.0
+        if self.rate <= 0:
+            return None
+        return remaining / self.rate
+
+    def idle_for(self, now: float) -> float:
+        """Seconds since the value last grew."""
+        return 0.0 if self._last_increase is None else max(0.0, now - self._last_increase)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def _not_set(progress: ProgressReporter) -> None:
+    raise StorageError("This job has nothing to run.")
+
+
+@dataclass(eq=False)
+class Job:
+    """One unit of work in the queue, and what the panel shows about it.
+
+    Attributes:
+        title: The row's name (a file name, "Delete 12 files").
+        kind: What the job does.
+        run: Coroutine function doing the work; receives a :class:`ProgressReporter`.
+        source, destination: Where from and where to, for tooltips and chaining.
+        total: Size in ``unit`` (bytes by default); 0 while unknown.
+        unit: ``"B"`` for bytes; anything else is shown as a plain count ("files").
+        resource: Which concurrency limit the job counts against.
+        after: Id of a job that must finish DONE before this one starts.
+        then: Jobs added with ``after`` set to this job when this one is added.
+        id, state, transferred, error, started_at, finished_at: Set by the queue.
+        cancel_requested: A cancel was asked for and cleanup is still running.
+    """
+
+    title: str
+    kind: JobKind
+    run: JobRunner = _not_set
+    source: str = ""
+    destination: str = ""
+    total: int = 0
+    unit: str = "B"
+    resource: str = RESOURCE_TRANSFER
+    after: str | None = None
+    then: list[Job] = field(default_factory=list)
+    id: str = field(default_factory=_new_id)
+    state: JobState = JobState.QUEUED
+    transferred: int = 0
+    error: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    cancel_requested: bool = False
+    meter: RateMeter = field(default_factory=RateMeter, repr=False)
+
+    @property
+    def counts_bytes(self) -> bool:
+        return self.unit == "B"
+
+    @property
+    def speed(self) -> float:
+        """Smoothed units per second while running, else 0."""
+        return self.meter.rate if self.state is JobState.RUNNING else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left while running with a known total and moving, else ``None``."""
+        if self.state is not JobState.RUNNING or self.total <= 0 or self.stalled:
+            return None
+        return self.meter.eta(self.total - self.transferred)
+
+    @property
+    def percent(self) -> int:
+        """0..100, or -1 while the total is unknown."""
+        if self.state is JobState.DONE:
+            return 100
+        if self.total <= 0:
+            return -1
+        return min(100, self.transferred * 100 // self.total)
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but no progress for :data:`STALL_SECONDS`."""
+        return (
+            self.state is JobState.RUNNING
+            and self.meter.idle_for(time.monotonic()) >= STALL_SECONDS
+        )
+
+    def reset(self) -> None:
+        """Forget a previous attempt, so the job can be queued again."""
+        self.state = JobState.QUEUED
+        self.transferred = 0
+        self.error = ""
+        self.started_at = self.finished_at = None
+        self.cancel_requested = False
+        self.meter = RateMeter()
+
+
+@dataclass(frozen=True)
+class QueueTotals:
+    """A snapshot of the whole queue for the totals line."""
+
+    counts: dict[JobState, int]
+    bytes_done: int
+    bytes_total: int
+    speed: float
+
+    def count(self, state: JobState) -> int:
+        return self.counts.get(state, 0)
+
+
+class _Progress:
+    """The :class:`ProgressReporter` the queue hands to one job."""
+
+    def __init__(self, queue: JobQueue, job: Job) -> None:
+        self._queue = queue
+        self._job = job
+
+    def __call__(self, done: int) -> None:
+        self._queue._on_progress(self._job, done)
+
+    def set_total(self, total: int) -> None:
+        self._job.total = max(0, total)
+        self._queue._mark_dirty(self._job)
+
+
+class JobQueue(QObject):
+    """Runs jobs as asyncio tasks, at most ``limit(resource)`` at once per resource.
+
+    Jobs start in queue order as room frees up. Methods are plain (not async) and must be called
+    on the running qasync loop, which is where every Qt slot runs; only :meth:`shutdown` awaits.
+
+    Args:
+        parent: Usual QObject parent.
+
+    Signals:
+        jobAdded(str): A job (by id) joined the end of the queue.
+        jobChanged(str): A job's state changed (immediately) or its progress moved (throttled).
+        jobFinished(str, bool): A job reached DONE (True), FAILED or CANCELLED (False).
+        jobRemoved(str): A finished job was cleared from the queue.
+        totalsChanged(): :meth:`totals` changed (coalesced, at most 10 per second).
+        queueStopped(str): The queue paused itself; the argument says why in a sentence.
+        pausedChanged(bool): The queue was paused (True) or resumed (False).
+        limitChanged(str, int): A resource's concurrency limit changed.
+    """
+
+    jobAdded = Signal(str)
+    jobChanged = Signal(str)
+    jobFinished = Signal(str, bool)
+    jobRemoved = Signal(str)
+    totalsChanged = Signal()
+    queueStopped = Signal(str)
+    pausedChanged = Signal(bool)
+    limitChanged = Signal(str, int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: dict[str, Job] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._children: dict[str, list[Job]] = {}  # job id -> jobs waiting for it
+        self._limits = dict(DEFAULT_LIMITS)
+        self._paused = False
+        self._closing = False
+        self._stop_reason: str | None = None
+        self._dirty: set[str] = set()
+        self._totals_dirty = False
+        self._schedule_pending = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self._flush)
+
+    # ----------------------------------------------------------------- reading
+
+    def job(self, job_id: str) -> Job:
+        """Return the job with ``job_id``.
+
+        Raises:
+            KeyError: No such job (never added, or cleared).
+        """
+        return self._jobs[job_id]
+
+    def jobs(self) -> list[Job]:
+        """Every job, in queue order."""
+        return list(self._jobs.values())
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def limit(self, resource: str) -> int:
+        """How many jobs of ``resource`` may run at once."""
+        return self._limits.get(resource, FALLBACK_LIMIT)
+
+    def running_count(self, resource: str | None = None) -> int:
+        """Jobs running now, of ``resource`` or of any resource."""
+        return sum(
+            1
+            for job in self._jobs.values()
+            if job.state is JobState.RUNNING and resource in (None, job.resource)
+        )
+
+    def totals(self) -> QueueTotals:
+        """Counts per state, bytes done of bytes to move (failed and cancelled left out), speed."""
+        counts = dict.fromkeys(JobState, 0)
+        done = total = 0
+        speed = 0.0
+        for job in self._jobs.values():
+            counts[job.state] += 1
+            if not job.counts_bytes or job.state in (JobState.FAILED, JobState.CANCELLED):
+                continue
+            total += max(job.total, job.transferred)
+            done += job.total if job.state is JobState.DONE else job.transferred
+            speed += job.speed
+        return QueueTotals(counts, done, total, speed)
+
+    # ----------------------------------------------------------------- adding
+
+    def add(self, job: Job) -> Job:
+        """Queue ``job`` (and its ``then`` chain) and start what the limits allow.
+
+        A job object is queued as new: any state from an earlier run is reset.
+
+        Raises:
+            ValueError: The id is taken, or ``after`` names a job that is not in the queue.
+            RuntimeError: The queue was shut down.
+        """
+        if self._closing:
+            raise RuntimeError("The transfer queue has shut down; no new jobs are accepted.")
+        if job.id in self._jobs:
+            raise ValueError(f"A job with id {job.id} is already queued.")
+        if job.after is not None and job.after not in self._jobs:
+            raise ValueError(f"Job {job.title!r} waits for unknown job {job.after}.")
+        job.reset()
+        self._jobs[job.id] = job
+        if job.after is not None:
+            self._children.setdefault(job.after, []).append(job)
+        self.jobAdded.emit(job.id)
+        self._mark_dirty(None)
+        for child in job.then:
+            child.after = job.id  # set before add() so it is indexed as a dependent
+            self.add(child)
+        self._schedule()
+        return job
+
+    def add_upload(self, backend: StorageBackend, local_path: str | Path, path: str) -> Job:
+        """Queue a streamed upload of the local file ``local_path`` to storage ``path``."""
+        local = Path(local_path)
+        try:
+            size = local.stat().st_size
+        except OSError:
+            size = 0  # the job itself reports the readable error when it runs
+        job = Job(local.name, JobKind.UPLOAD, source=str(local), destination=path, total=size)
+        job.run = functools.partial(self._upload, backend, local, path)
+        return self.add(job)
+
+    def add_download(
+        self, backend: StorageBackend, path: str, local_path: str | Path, *, size: int = 0
+    ) -> Job:
+        """Queue a streamed download of storage ``path`` to ``local_path``.
+
+        Args:
+            size: The object's size if the caller knows it (from a listing); else it is looked up.
+        """
+        local = Path(local_path)
+        title = path.rsplit("/", 1)[-1]
+        job = Job(title, JobKind.DOWNLOAD, source=path, destination=str(local), total=size)
+        job.run = functools.partial(self._download, backend, path, local)
+        return self.add(job)
+
+    def add_delete(self, backend: StorageBackend, paths: Sequence[str]) -> Job:
+        """Queue one job deleting every path in ``paths`` (counted in files, not bytes)."""
+        items = list(paths)
+        title = items[0].rsplit("/", 1)[-1] if len(items) == 1 else f"Delete {len(items)} files"
+        job = Job(
+            title,
+            JobKind.DELETE,
+            source=", ".join(items[:3]) + (" ..." if len(items) > 3 else ""),
+            total=len(items),
+            unit="files",
+        )
+        job.run = functools.partial(self._delete, backend, items)
+        return self.add(job)
+
+    @staticmethod
+    async def _upload(
+        backend: StorageBackend, local: Path, path: str, progress: ProgressReporter
+    ) -> None:
+        await backend.upload_file(path, local, progress=progress)
+
+    @staticmethod
+    async def _download(
+        backend: StorageBackend, path: str, local: Path, progress: ProgressReporter
+    ) -> None:
+        progress.set_total((await backend.stat(path)).size)
+        await backend.download_file(path, local, progress=progress)
+
+    @staticmethod
+    async def _delete(
+        backend: StorageBackend, paths: list[str], progress: ProgressReporter
+    ) -> None:
+        for done, path in enumerate(paths, start=1):
+            await backend.delete(path)
+            progress(done)
+
+    # ----------------------------------------------------------------- control
+
+    def pause(self) -> None:
+        """Start no new job; running jobs carry on."""
+        if not self._paused:
+            self._paused = True
+            self.pausedChanged.emit(True)
+
+    def resume(self) -> None:
+        """Start queued jobs again (also after the queue stopped itself)."""
+        self._stop_reason = None
+        if self._paused:
+            self._paused = False
+            self.pausedChanged.emit(False)
+        self._schedule()
+
+    def set_limit(self, resource: str, n: int) -> None:
+        """Allow ``n`` (at least 1) jobs of ``resource`` at once; running jobs are not stopped."""
+        n = max(1, int(n))
+        if self._limits.get(resource) == n:
+            return
+        self._limits[resource] = n
+        self.limitChanged.emit(resource, n)
+        self._schedule()
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a queued or running job; finished jobs are left as they are.
+
+        A running job stays RUNNING (with ``cancel_requested``) until its cleanup is done.
+        """
+        job = self._jobs.get(job_id)
+        if job is not None:
+            self._cancel(job)
+            self._schedule()
+
+    def cancel_all(self) -> None:
+        """Cancel every queued and running job."""
+        for job in self.jobs():
+            self._cancel(job)
+        self._schedule()
+
+    def _cancel(self, job: Job) -> None:
+        if job.state in FINAL_STATES:
+            return
+        task = self._tasks.get(job.id)
+        if task is None:
+            self._finish(job, JobState.CANCELLED)
+        elif not job.cancel_requested:
+            job.cancel_requested = True
+            task.cancel()
+            self.jobChanged.emit(job.id)
+
+    def retry(self, job_id: str) -> bool:
+        """Queue a failed or cancelled job again, with what it chains to and waits for.
+
+        A job skipped because its prerequisite failed brings that prerequisite back too;
+        jobs chained after it that were skipped or cancelled are queued again as well.
+
+        Returns:
+            Whether the job was queued again.
+        """
+        job = self._jobs.get(job_id)
+        if job is None or job.state not in RETRYABLE_STATES:
+            return False
+        root = job
+        while (parent := self._parent(root)) is not None and parent.state in RETRYABLE_STATES:
+            root = parent
+        self._requeue(root)
+        self._schedule()
+        return True
+
+    def retry_failed(self) -> int:
+        """Queue every failed job again; return how many."""
+        failed = [job for job in self._jobs.values() if job.state is JobState.FAILED]
+        for job in failed:
+            self._requeue(job)
+        self._schedule()
+        return len(failed)
+
+    def clear_finished(self) -> int:
+        """Remove DONE, FAILED and CANCELLED jobs from the queue; return how many."""
+        finished = [job.id for job in self._jobs.values() if job.state in FINAL_STATES]
+        for job_id in finished:
+            job = self._jobs.pop(job_id)
+            self._children.pop(job_id, None)
+            if job.after in self._children:
+                self._children[job.after].remove(job)
+            self._dirty.discard(job_id)
+            self.jobRemoved.emit(job_id)
+        if finished:
+            self._mark_dirty(None)
+        return len(finished)
+
+    async def shutdown(self, timeout: float = 4.0) -> bool:  # noqa: ASYNC109 - the cleanup budget
+        """Cancel everything and wait up to ``timeout`` s for cleanup (used on quit, F10).
+
+        Call it before closing the backends, so multipart aborts still have a client; the queue
+        accepts no new job afterwards.
+
+        Returns:
+            True when every task finished its cleanup in time.
+        """
+        self._closing = True
+        self.cancel_all()
+        tasks = list(self._tasks.values())
+        pending: set[asyncio.Task[None]] = set()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=timeout)
+        self._timer.stop()
+        if pending:
+            logger.warning(
+                "%d job(s) did not finish cleaning up within %.1fs", len(pending), timeout
+            )
+        return not pending
+
+    # ----------------------------------------------------------------- scheduling
+
+    def _requeue(self, job: Job) -> None:
+        job.reset()
+        self.jobChanged.emit(job.id)
+        self._mark_dirty(None)
+        for child in self._dependents(job):
+            if child.state in RETRYABLE_STATES:
+                self._requeue(child)
+
+    def _dependents(self, job: Job) -> list[Job]:
+        return list(self._children.get(job.id, ()))
+
+    def _parent(self, job: Job) -> Job | None:
+        """The job ``job`` waits for, if any and still listed (a cleared one was finished)."""
+        return self._jobs.get(job.after) if job.after else None
+
+    def _schedule(self) -> None:
+        """Look for jobs to start on the next loop iteration.
+
+        Deferred and coalesced: adding a folder of ten thousand files costs one scan of the
+        queue, not one per file, and a slot reacting to a signal never re-enters the scan.
+        """
+        if not self._schedule_pending:
+            self._schedule_pending = True
+            asyncio.get_running_loop().call_soon(self._run_schedule)
+
+    def _run_schedule(self) -> None:
+        self._schedule_pending = False
+        self._start_ready_jobs()
+
+    def _start_ready_jobs(self) -> None:
+        running: dict[str, int] = {}
+        for job in self._jobs.values():
+            if job.state is JobState.RUNNING:
+                running[job.resource] = running.get(job.resource, 0) + 1
+        for job in list(self._jobs.values()):
+            if job.state is not JobState.QUEUED:
+                continue
+            parent = self._parent(job)
+            if parent is not None and parent.state in RETRYABLE_STATES:
+                self._settle(job, parent)  # it would wait forever otherwise
+                continue
+            if self._paused or self._closing or (parent and parent.state is not JobState.DONE):
+                continue
+            if running.get(job.resource, 0) >= self.limit(job.resource):
+                continue
+            running[job.resource] = running.get(job.resource, 0) + 1
+            self._start(job)
+
+    def _start(self, job: Job) -> None:
+        job.state = JobState.RUNNING
+        job.error = ""
+        job.transferred = 0
+        job.started_at = time.time()
+        job.meter.reset(time.monotonic())
+        task = asyncio.get_running_loop().create_task(self._execute(job), name=f"job {job.id}")
+        self._tasks[job.id] = task
+        # A done callback, not try/except in the coroutine: a task cancelled before its first
+        # step never runs its body, but its callback still runs.
+        task.add_done_callback(functools.partial(self._on_task_done, job))
+        self.jobChanged.emit(job.id)
+        self._mark_dirty(None)
+
+    async def _execute(self, job: Job) -> None:
+        await job.run(_Progress(self, job))
+
+    def _on_task_done(self, job: Job, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(job.id, None)
+        if task.cancelled():
+            self._finish(job, JobState.CANCELLED)
+        elif (exc := task.exception()) is None:
+            self._finish(job, JobState.DONE)
+        elif isinstance(exc, DiskFullError):
+            self._stop_for_disk_full(job, exc)
+        elif isinstance(exc, StorageError):
+            logger.warning("Job %r failed: %s", job.title, exc, exc_info=exc)
+            self._finish(job, JobState.FAILED, str(exc))
+        else:
+            logger.error("Job %r crashed", job.title, exc_info=exc)
+            self._finish(job, JobState.FAILED, f"unexpected error: {type(exc).__name__}")
+        self._schedule()
+
+    def _stop_for_disk_full(self, job: Job, exc: DiskFullError) -> None:
+        """Put the job back in the queue and pause, so the rest do not fail one by one (F5)."""
+        job.reset()
+        job.error = str(exc)
+        self.jobChanged.emit(job.id)
+        self._mark_dirty(None)
+        self.pause()
+        if self._stop_reason != str(exc):
+            self._stop_reason = str(exc)
+            self.queueStopped.emit(str(exc))
+
+    def _finish(self, job: Job, state: JobState, error: str = "") -> None:
+        job.state = state
+        job.error = error
+        job.cancel_requested = False
+        job.finished_at = time.time()
+        if state is JobState.DONE and job.total <= 0:
+            job.total = job.transferred
+        self._dirty.discard(job.id)
+        self.jobChanged.emit(job.id)
+        self.jobFinished.emit(job.id, state is JobState.DONE)
+        self._mark_dirty(None)
+        if state is not JobState.DONE:
+            self._settle_dependents(job)
+
+    def _settle_dependents(self, parent: Job) -> None:
+        """Jobs waiting for a job that will not complete cannot run either."""
+        for child in self._dependents(parent):
+            if child.state is JobState.QUEUED:
+                self._settle(child, parent)
+
+    def _settle(self, child: Job, parent: Job) -> None:
+        if parent.state is JobState.CANCELLED:
+            self._finish(child, JobState.CANCELLED)
+        else:
+            self._finish(child, JobState.FAILED, f"Skipped because {parent.title!r} failed.")
+
+    # ----------------------------------------------------------------- progress
+
+    def _on_progress(self, job: Job, done: int) -> None:
+        if job.state is not JobState.RUNNING:
+            return
+        job.transferred = max(job.transferred, done)
+        job.meter.sample(time.monotonic(), job.transferred)
+        self._mark_dirty(job)
+
+    def _mark_dirty(self, job: Job | None) -> None:
+        """Note a change for the next flush; the timer coalesces them."""
+        if job is not None:
+            self._dirty.add(job.id)
+        self._totals_dirty = True
+        if not self._timer.isActive() and not self._closing:
+            self._timer.start()
+
+    def _flush(self) -> None:
+        """Emit coalesced progress: one jobChanged per changed or running job, one totals."""
+        now = time.monotonic()
+        running = [job for job in self._jobs.values() if job.state is JobState.RUNNING]
+        for job in running:
+            job.meter.sample(now, job.transferred)  # lets the speed decay during a stall
+        changed = self._dirty | {job.id for job in running}
+        self._dirty = set()
+        for job_id in self._ordered(changed):
+            self.jobChanged.emit(job_id)
+        if self._totals_dirty or running:
+            self._totals_dirty = False
+            self.totalsChanged.emit()
+        if not running and not self._dirty and not self._totals_dirty:
+            self._timer.stop()
+
+    def _ordered(self, ids: Iterable[str]) -> list[str]:
+        wanted = set(ids)
+        return [job_id for job_id in self._jobs if job_id in wanted]

@@ -1,0 +1,240 @@
+"""The transfer queue panel: the job table, queue controls and the totals line.
+
+Buttons call the queue's plain methods; nothing here awaits. The progress column is painted by the
+style's own progress bar, so it looks native on every platform and costs no widget per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSpinBox,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.transfer_model import (
+    Column,
+    ProgressRole,
+    StateRole,
+    TransferTableModel,
+    describe_totals,
+)
+from app.services.transfers import RESOURCE_TRANSFER, JobQueue, JobState
+
+MAX_CONCURRENCY = 16
+
+
+class ProgressBarDelegate(QStyledItemDelegate):
+    """Paints :data:`ProgressRole` as a progress bar; -1 while running draws a busy bar."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # The cell background first, so a selected row stays highlighted behind the bar.
+        background = QStyleOptionViewItem(option)
+        self.initStyleOption(background, index)
+        background.text = ""
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
+
+        value = index.data(ProgressRole)
+        percent = value if isinstance(value, int) else -1
+        busy = percent < 0 and index.data(StateRole) is JobState.RUNNING
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(3, 3, -3, -3)
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.direction = option.direction
+        bar.fontMetrics = option.fontMetrics
+        bar.minimum = 0
+        bar.maximum = 0 if busy else 100  # 0..0 is Qt's "busy" bar
+        bar.progress = max(percent, 0)
+        bar.text = f"{percent} %" if percent >= 0 else ""
+        bar.textVisible = percent >= 0
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+
+
+class TransferPanel(QWidget):
+    """The queue as a table with pause/resume, cancel, retry and a concurrency setting.
+
+    Args:
+        queue: The queue to show and drive.
+        parent: Usual widget parent.
+    """
+
+    def __init__(self, queue: JobQueue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.queue = queue
+        self.model = TransferTableModel(queue, self)
+        self.view = self._build_view()
+        self.pause_button = self._button("pauseQueueButton", "Pause", self._toggle_pause)
+        self.cancel_selected_button = self._button(
+            "cancelSelectedButton", "Cancel selected", self.cancel_selected
+        )
+        self.cancel_all_button = self._button("cancelAllButton", "Cancel all", queue.cancel_all)
+        self.retry_failed_button = self._button(
+            "retryFailedButton", "Retry failed", queue.retry_failed
+        )
+        self.clear_button = self._button(
+            "clearFinishedButton", "Clear finished", queue.clear_finished
+        )
+        self.concurrency_spin = QSpinBox()
+        self.concurrency_spin.setObjectName("concurrencySpin")
+        self.concurrency_spin.setRange(1, MAX_CONCURRENCY)
+        self.concurrency_spin.setValue(queue.limit(RESOURCE_TRANSFER))
+        self.concurrency_spin.setToolTip("How many transfers run at the same time")
+        self.concurrency_spin.valueChanged.connect(self._on_spin_changed)
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("queueTotals")
+        self.message_label = QLabel()
+        self.message_label.setObjectName("queueMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.hide()
+        self._lay_out()
+
+        queue.totalsChanged.connect(self._update_totals)
+        queue.pausedChanged.connect(self._on_paused_changed)
+        queue.queueStopped.connect(self._on_queue_stopped)
+        queue.limitChanged.connect(self._on_limit_changed)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._on_paused_changed(queue.paused)
+        self._update_totals()
+
+    # ----------------------------------------------------------------- building
+
+    def _build_view(self) -> QTableView:
+        view = QTableView()
+        view.setObjectName("transferQueue")
+        view.setModel(self.model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setItemDelegateForColumn(Column.PROGRESS, ProgressBarDelegate(view))
+        view.setAlternatingRowColors(True)
+        view.setWordWrap(False)
+        view.verticalHeader().hide()
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(Column.PROGRESS, 160)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._show_context_menu)
+        return view
+
+    @staticmethod
+    def _button(name: str, text: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.clicked.connect(slot)
+        return button
+
+    def _lay_out(self) -> None:
+        controls = QHBoxLayout()
+        for button in (
+            self.pause_button,
+            self.cancel_selected_button,
+            self.cancel_all_button,
+            self.retry_failed_button,
+            self.clear_button,
+        ):
+            controls.addWidget(button)
+        controls.addStretch(1)
+        controls.addWidget(QLabel("Transfers at once:"))
+        controls.addWidget(self.concurrency_spin)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.totals_label)
+
+    # ----------------------------------------------------------------- actions
+
+    def selected_job_ids(self) -> list[str]:
+        """Ids of the selected rows, top to bottom."""
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
+        return [self.model.job_at(row).id for row in rows]
+
+    def cancel_selected(self) -> None:
+        """Cancel every selected job."""
+        for job_id in self.selected_job_ids():
+            self.queue.cancel(job_id)
+
+    def retry_selected(self) -> None:
+        """Retry every selected job that failed or was cancelled."""
+        for job_id in self.selected_job_ids():
+            self.queue.retry(job_id)
+
+    def build_context_menu(self) -> QMenu:
+        """The rows' context menu for the current selection (separate for tests)."""
+        menu = QMenu(self)
+        states = {self.queue.job(job_id).state for job_id in self.selected_job_ids()}
+        cancel = menu.addAction("Cancel", self.cancel_selected)
+        cancel.setEnabled(bool(states & {JobState.QUEUED, JobState.RUNNING}))
+        retry = menu.addAction("Retry", self.retry_selected)
+        retry.setEnabled(bool(states & {JobState.FAILED, JobState.CANCELLED}))
+        return menu
+
+    def _show_context_menu(self, position: QPoint) -> None:
+        index = self.view.indexAt(position)
+        if not index.isValid():
+            return
+        if not self.view.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.view.selectRow(index.row())
+        menu = self.build_context_menu()
+        menu.exec(self.view.viewport().mapToGlobal(position))
+        menu.deleteLater()
+
+    def _toggle_pause(self) -> None:
+        if self.queue.paused:
+            self.queue.resume()
+        else:
+            self.queue.pause()
+
+    # ----------------------------------------------------------------- queue signals
+
+    def _on_spin_changed(self, value: int) -> None:
+        self.queue.set_limit(RESOURCE_TRANSFER, value)
+
+    def _on_limit_changed(self, resource: str, value: int) -> None:
+        if resource == RESOURCE_TRANSFER and self.concurrency_spin.value() != value:
+            self.concurrency_spin.setValue(min(value, MAX_CONCURRENCY))
+
+    def _on_paused_changed(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setToolTip(
+            "Start queued transfers again" if paused else "Start no new transfers"
+        )
+        if not paused:
+            self.message_label.hide()
+
+    def _on_queue_stopped(self, reason: str) -> None:
+        self.message_label.setText(f"The queue stopped: {reason}")
+        self.message_label.show()
+
+    def _update_totals(self) -> None:
+        totals = self.queue.totals()
+        self.totals_label.setText(describe_totals(totals))
+        self.retry_failed_button.setEnabled(totals.count(JobState.FAILED) > 0)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.cancel_selected_button.setEnabled(bool(self.view.selectionModel().selectedRows()))
