@@ -272,3 +272,13 @@ async def test_closed_backend_refuses_work(backend: StorageBackend) -> None:
     await backend.aclose()
     with pytest.raises(Exception, match="closed"):
         await backend.save("users/x.txt", b"x")
+
+
+async def test_create_folder_shows_in_listing(backend: StorageBackend) -> None:
+    await backend.create_folder(f"{REC}-new")
+    await backend.create_folder(f"{REC}-new")  # idempotent
+    pages = [p async for p in backend.iter_pages("users/user_000042/recordings", recursive=False)]
+    assert f"{REC}-new" in [f for p in pages for f in p.folders]
+    assert await backend.list_files("users/user_000042") == []
+    with pytest.raises(InvalidPathError):
+        await backend.create_folder("../outside")

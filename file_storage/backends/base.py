@@ -204,6 +204,10 @@ class StorageBackend(abc.ABC):
         return b"".join(chunks)
 
     @abc.abstractmethod
+    async def create_folder(self, path: str) -> None:
+        """Create an (empty) folder, so a new recording shows before its first file arrives."""
+
+    @abc.abstractmethod
     async def delete(self, path: str) -> None:
         """Delete ``path``; a missing path is not an error (idempotent)."""
 

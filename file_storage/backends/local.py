@@ -178,6 +178,14 @@ class LocalStorageBackend(StorageBackend):
         logger.info("local put %s (%s) in %.2fs", rel, human_size(size), time.monotonic() - started)
         return str(full)
 
+    async def create_folder(self, path: str) -> None:
+        full = await self.resolve(path)
+        try:
+            await aiofiles.os.makedirs(full, exist_ok=True)
+        except OSError as exc:
+            raise translate_os_error(exc, full, "creating the folder") from exc
+        self._check_inside(full, validate_path(path))
+
     async def delete(self, path: str) -> None:
         full = await self.resolve(path)
         try:

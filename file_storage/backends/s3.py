@@ -460,6 +460,11 @@ class S3StorageBackend(StorageBackend):
             kwargs["KeyMarker"] = page.get("NextKeyMarker")
             kwargs["UploadIdMarker"] = page.get("NextUploadIdMarker")
 
+    async def create_folder(self, path: str) -> None:
+        """S3 has no folders: store the zero-byte ``folder/`` marker that consoles also use."""
+        key = self.key_for(path) + "/"
+        await self.call("put_object", key, Bucket=self.bucket_name, Key=key, Body=b"")
+
     async def delete(self, path: str) -> None:
         rel = validate_path(path)
         key = self.key_for(rel)
