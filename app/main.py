@@ -1,21 +1,36 @@
 """``leap-sync``: the composition root of the desktop app.
 
-Builds the settings and the window, then runs Qt and asyncio on one qasync loop until the last
-window closes.
+Everything is built here and passed down: settings (the active profile, with ``STORAGE_*``
+variables and ``.env`` taking precedence), the secret from the OS keyring, the two backends, the
+job queue, the usage service and the window. With nothing configured (or ``--demo``), the app
+starts its embedded default: a local store plus a SeaweedFS sandbox with sample recordings.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
+import signal
 import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import __version__
 from file_storage.settings import StorageSettings
 
+if TYPE_CHECKING:
+    from app.demo import DemoEnvironment
+    from app.profiles import ProfileStore
+    from app.views.log_panel import QtLogHandler
+
+logger = logging.getLogger("app")
+
 
 def describe_settings(settings: StorageSettings) -> tuple[str, str]:
-    """Secret-free one-liners for the two panes' headings."""
+    """Secret-free one-liners for the two stores (window headings, logs)."""
     local = str(settings.local_path.expanduser().absolute())
     if settings.s3_bucket:
         endpoint = settings.s3_endpoint_url or f"AWS S3 ({settings.s3_region})"
@@ -28,29 +43,206 @@ def describe_settings(settings: StorageSettings) -> tuple[str, str]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="leap-sync", description=__doc__)
     parser.add_argument("--version", action="version", version=f"leap-sync {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start on a local store plus a local S3 sandbox with sample recordings",
+    )
+    parser.add_argument("--dark", action="store_true", help="use a dark palette")
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="once the trees are populated, save a screenshot of the window and quit",
+    )
     return parser.parse_args(argv)
+
+
+def nothing_configured(env_file: Path) -> bool:
+    """True when neither the environment, a .env file nor a profile selects a store."""
+    configured = any(name.startswith("STORAGE_") for name in os.environ)
+    return not configured and not env_file.exists()
+
+
+@dataclass
+class Startup:
+    """What the composition root decided at start."""
+
+    settings: StorageSettings
+    label: str
+    warning: str
+    profiles: ProfileStore
+
+
+async def resolve_settings(
+    args: argparse.Namespace, config_dir: Path, data_dir: Path
+) -> tuple[Startup, DemoEnvironment | None]:
+    """Pick the settings: demo, the active profile (env wins), or the environment alone."""
+    from app.credentials import CredentialError, KeyringCredentialStore
+    from app.demo import DemoEnvironment
+    from app.profiles import (
+        DEFAULT_ENV_FILE,
+        ProfileStore,
+        ProfileStoreError,
+        build_settings,
+        load_settings,
+        profiles_file,
+    )
+
+    warning = ""
+    store = ProfileStore(profiles_file(config_dir))
+    try:
+        store.load()
+    except ProfileStoreError as exc:
+        warning = str(exc)
+    active = store.active()
+    if args.demo or (active is None and nothing_configured(DEFAULT_ENV_FILE)):
+        demo = DemoEnvironment(data_dir / "demo")
+        settings = await demo.start()
+        return Startup(settings, "Demo sandbox", warning, store), demo
+    if active is None:
+        env_settings = StorageSettings(_env_file=DEFAULT_ENV_FILE)  # type: ignore[call-arg]
+        return Startup(env_settings, "Environment", warning, store), None
+    try:
+        settings = await load_settings(active, KeyringCredentialStore(), env_file=DEFAULT_ENV_FILE)
+    except CredentialError as exc:
+        warning = f"{exc} The app started without the saved secret."
+        settings = build_settings(active, None, env_file=DEFAULT_ENV_FILE)
+    return Startup(settings, active.name, warning, store), None
+
+
+async def run(args: argparse.Namespace, log_handler: QtLogHandler) -> int:
+    """Build everything, show the window, and run until it closes."""
+    from PySide6.QtCore import QStandardPaths
+
+    loop = asyncio.get_running_loop()
+    config_dir = Path(
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
+    )
+    data_dir = Path(
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    )
+
+    startup, demo = await resolve_settings(args, config_dir, data_dir)
+    try:
+        return await _run_window(args, log_handler, startup, loop, demo)
+    finally:
+        if demo is not None:
+            await asyncio.to_thread(demo.stop)
+
+
+async def _run_window(
+    args: argparse.Namespace,
+    log_handler: QtLogHandler,
+    startup: Startup,
+    loop: asyncio.AbstractEventLoop,
+    demo: DemoEnvironment | None = None,
+) -> int:
+    """Show the window on the chosen settings and run until it closes."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.errors import install_error_hooks
+    from app.services.transfers import JobQueue
+    from app.services.usage import UsageService
+    from app.settings_flow import SettingsFlow
+    from app.views.main_window import MainWindow
+    from file_storage.backends.local import LocalStorageBackend
+    from file_storage.errors import StorageError
+    from file_storage.factory import create_s3_backend
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    settings = startup.settings
+    local = LocalStorageBackend(settings.local_path, max_size_gb=settings.local_max_size_gb)
+    remote = None
+    remote_error = ""
+    if settings.s3_bucket:
+        try:
+            remote = create_s3_backend(settings)
+        except StorageError as exc:
+            remote_error = str(exc)
+    queue = JobQueue()
+    usage = UsageService({"local": local, **({"s3": remote} if remote else {})})
+    window = MainWindow(local, remote, queue, usage, log_handler, profile_label=startup.label)
+    from app.credentials import KeyringCredentialStore
+    from app.profiles import DEFAULT_ENV_FILE
+
+    flow = SettingsFlow(window, startup.profiles, KeyringCredentialStore(), DEFAULT_ENV_FILE)
+    window.set_settings_opener(flow.open)
+    install_error_hooks(window.notify, loop)
+    closed = asyncio.Event()
+    # The window decides when it may close (after cancelling transfers), not Qt.
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(closed.set)
+    app.aboutToQuit.connect(closed.set)
+    _install_sigterm(loop, window)
+    window.show()
+    for message in (startup.warning, remote_error):
+        if message:
+            window.notify("warning", message)
+
+    if demo is not None and remote is not None:
+        try:
+            await demo.populate(local, remote)
+        except Exception as exc:
+            logger.exception("Could not create the sample recordings")
+            window.notify("warning", f"Sample recordings were not created: {exc}")
+    window.local_model.refresh("")
+    window.remote_model.refresh("")
+    usage.start_counting()
+    if remote is not None:
+        result = await remote.check()
+        window.set_connection_state(result.ok, result.detail)
+        if not result.ok:
+            window.notify("error", result.detail)
+    else:
+        window.set_connection_state(False, "No bucket configured")
+
+    if args.screenshot:
+        from app.screenshot import take_screenshot
+
+        await take_screenshot(window, args.screenshot)
+        window.close()
+
+    await closed.wait()
+    for backend in (remote, local):
+        if backend is not None:
+            await backend.aclose()
+    return 0
+
+
+def _install_sigterm(loop: asyncio.AbstractEventLoop, window: object) -> None:
+    """SIGTERM closes the window like the close button does (F10: cancel, abort, clean)."""
+    try:
+        loop.add_signal_handler(signal.SIGTERM, window.close)  # type: ignore[attr-defined]
+    except (NotImplementedError, RuntimeError):
+        signal.signal(signal.SIGTERM, lambda *_: window.close())  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the GUI and return its exit status."""
-    parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
+    from app.theme import apply_theme
+    from app.views.log_panel import QtLogHandler
+    from file_storage.redaction import configure_logging
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("LeapSync")
     app.setApplicationName("Leap Sync")
     app.setApplicationVersion(__version__)
-    window = MainWindow(*describe_settings(StorageSettings()))
-    window.show()
-    closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)
+    apply_theme(app, dark=args.dark)
+    log_handler = QtLogHandler()
+    configure_logging(logging.INFO, handler=log_handler)
+    stderr = logging.StreamHandler()
+    stderr.setLevel(logging.WARNING)
+    configure_logging(logging.INFO, handler=stderr)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(closed.wait())
-    return 0
+        return loop.run_until_complete(run(args, log_handler))
 
 
 if __name__ == "__main__":

@@ -113,10 +113,29 @@ class SeaweedSandbox:
     def log_path(self) -> Path:
         return self.data_dir / "weed.log"
 
+    @property
+    def pid_path(self) -> Path:
+        return self.data_dir / "weed.pid"
+
+    def _stop_leftover(self) -> None:
+        """Stop a server a crashed run left on this data folder (it would hold its lock)."""
+        try:
+            pid = int(self.pid_path.read_text())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return
+        if "mini" in cmdline and str(self.data_dir / "data") in cmdline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
     def start(self, timeout: float = 30.0) -> SeaweedSandbox:
         """Start the server and wait until S3 answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "data").mkdir(exist_ok=True)
+        self._stop_leftover()
         identities = self.data_dir / "identities.json"
         identities.write_text(
             json.dumps(
@@ -159,6 +178,7 @@ class SeaweedSandbox:
             )
         finally:
             log.close()
+        self.pid_path.write_text(str(self.process.pid))
         self._wait_ready(timeout)
         return self
 

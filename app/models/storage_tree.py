@@ -1,0 +1,568 @@
+"""``StorageTreeModel``: one side of the store (local or S3) as a lazily loaded tree.
+
+The model holds data only. When a view expands a folder that was never listed, ``fetchMore`` emits
+:attr:`StorageTreeModel.fetchRequested`; a loader service (``app.services.tree_loader``) lists the
+folder and answers through :meth:`~StorageTreeModel.add_page` (once per listing page, so the first
+rows appear while the rest is still arriving) and :meth:`~StorageTreeModel.finish_loading`.
+
+The tree knows the recording layout (see ``file_storage.path_builder``): ``users/user_NNNNNN`` rows
+are users, ``users/<u>/recordings/<id>`` rows are recordings and show the sum of their files.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QIcon
+
+from file_storage.backends.base import ObjectInfo
+from file_storage.path_builder import RECORDING_ID_RE, USER_SLUG_RE, USERS
+from file_storage.units import human_size
+
+logger = logging.getLogger(__name__)
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+#: Drag payload between panes: JSON ``{"side": "local"|"s3", "paths": [...]}``.
+MIME_TYPE = "application/x-leap-storage-paths"
+URI_LIST = "text/uri-list"
+SIDE_LOCAL = "local"
+SIDE_S3 = "s3"
+#: ``source_side`` of :attr:`StorageTreeModel.dropRequested` for files dropped from the OS.
+SIDE_OS = "os"
+
+COLUMNS = ("Name", "Size", "Modified", "Status")
+NAME_COLUMN, SIZE_COLUMN, MODIFIED_COLUMN, STATUS_COLUMN = range(len(COLUMNS))
+
+#: Raw values for sorting (numbers and timestamps), so "9 KiB" never sorts after "10 MiB".
+SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+#: The storage-relative path of a row (``""`` for the root).
+PATH_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+#: The row's :class:`NodeKind` value as a string.
+KIND_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+#: The row's :class:`Presence` value as a string.
+PRESENCE_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+LOADING_TEXT = "Loading…"
+FAILED_TEXT = "Failed to load"
+ERROR_ICON = "error"
+
+
+class NodeKind(enum.StrEnum):
+    """What a row stands for in the recording layout."""
+
+    ROOT = "root"
+    FOLDER = "folder"
+    USER = "user"
+    RECORDING = "recording"
+    FILE = "file"
+
+
+class Presence(enum.StrEnum):
+    """Where a row exists, as far as the two listings tell."""
+
+    UNKNOWN = "—"
+    LOCAL_ONLY = "Local only"
+    S3_ONLY = "S3 only"
+    BOTH = "On both"
+
+
+class LoadState(enum.Enum):
+    UNLOADED = enum.auto()
+    LOADING = enum.auto()
+    LOADED = enum.auto()
+    FAILED = enum.auto()
+
+
+def node_kind_for(path: str, *, is_folder: bool) -> NodeKind:
+    """Classify a storage path by the recording layout."""
+    if not is_folder:
+        return NodeKind.FILE
+    if not path:
+        return NodeKind.ROOT
+    parts = path.split("/")
+    if parts[0] != USERS or len(parts) < 2 or not USER_SLUG_RE.match(parts[1]):
+        return NodeKind.FOLDER
+    if len(parts) == 2:
+        return NodeKind.USER
+    if len(parts) == 4 and parts[2] == "recordings" and RECORDING_ID_RE.match(parts[3]):
+        return NodeKind.RECORDING
+    return NodeKind.FOLDER
+
+
+def is_recordings_folder(path: str) -> bool:
+    """Tell whether ``path`` is a user's ``recordings`` folder (its children are recordings)."""
+    parts = path.split("/")
+    return (
+        len(parts) == 3
+        and parts[0] == USERS
+        and USER_SLUG_RE.match(parts[1]) is not None
+        and parts[2] == "recordings"
+    )
+
+
+def _is_under(path: str, folder: str) -> bool:
+    return not folder or path == folder or path.startswith(folder + "/")
+
+
+class _Node:
+    """One row. Rows are only ever appended or dropped all at once, so ``row`` stays valid."""
+
+    __slots__ = (
+        "by_key", "children", "error", "info", "kind", "name", "parent", "path", "peer_files",
+        "peer_folders", "row", "state",
+    )  # fmt: skip
+
+    def __init__(
+        self, kind: NodeKind, path: str, parent: _Node | None, row: int, info: ObjectInfo | None
+    ) -> None:
+        self.kind = kind
+        self.path = path
+        self.name = path.rpartition("/")[2]
+        self.parent = parent
+        self.row = row
+        self.info = info
+        self.children: list[_Node] = []
+        self.by_key: dict[str, _Node] = {}  # "name/" for folders, "name" for files
+        self.state = LoadState.UNLOADED
+        self.error: str | None = None
+        self.peer_files: set[str] | None = None
+        self.peer_folders: set[str] | None = None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.kind is not NodeKind.FILE
+
+    @property
+    def key(self) -> str:
+        return self.name + "/" if self.is_folder else self.name
+
+    def reset(self) -> None:
+        self.children.clear()
+        self.by_key.clear()
+        self.state = LoadState.UNLOADED
+        self.error = None
+        self.peer_files = self.peer_folders = None
+
+
+class StorageTreeModel(QAbstractItemModel):
+    """A lazily loaded tree of one store: Name, Size, Modified, Status.
+
+    Args:
+        side: ``"local"`` or ``"s3"``: which store this tree shows (drives the status labels
+            and the drag payload).
+        parent: The owning QObject.
+        local_root: For the local side, the store's folder; drags then also carry ``file://``
+            URLs so files can be dropped into the OS file manager.
+        icons: Decorations keyed by :class:`NodeKind` value, plus ``"error"`` for folders whose
+            listing failed. The pane passes QStyle icons; without them rows have no icon.
+
+    Signals:
+        fetchRequested(str): A folder must be listed; answer with ``add_page``/``finish_loading``.
+        dropRequested(list, str, str): Paths were dropped on the folder ``target`` (second
+            argument); the third says where they came from: ``"local"``, ``"s3"`` (storage
+            paths from a pane) or ``"os"`` (local file-system paths from the desktop).
+    """
+
+    fetchRequested = Signal(str)
+    dropRequested = Signal(list, str, str)
+
+    def __init__(
+        self,
+        side: str,
+        parent: QObject | None = None,
+        *,
+        local_root: Path | None = None,
+        icons: Mapping[str, QIcon] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if side not in (SIDE_LOCAL, SIDE_S3):
+            raise ValueError(f"side must be {SIDE_LOCAL!r} or {SIDE_S3!r}, not {side!r}")
+        self.side = side
+        self.local_root = local_root
+        self._icons: dict[str, QIcon] = dict(icons or {})
+        self._root = _Node(NodeKind.ROOT, "", None, 0, None)
+        self._totals: dict[str, int] = {}
+        self._missing = Presence.LOCAL_ONLY if side == SIDE_LOCAL else Presence.S3_ONLY
+
+    # ----------------------------------------------------------------- structure
+
+    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        return self.createIndex(row, column, self._node(parent).children[row])
+
+    def parent(self, child: ModelIndex | None = None) -> Any:  # type: ignore[override]
+        if child is None:
+            return super().parent()  # QObject.parent(), for Python callers
+        if not child.isValid():
+            return QModelIndex()
+        up = self._node(child).parent
+        if up is None or up is self._root:
+            return QModelIndex()
+        return self.createIndex(up.row, 0, up)
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if parent.column() > 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def hasChildren(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        # Unlisted folders claim children so the view draws an expander and asks for them.
+        if parent.column() > 0:
+            return False
+        node = self._node(parent)
+        if not node.is_folder:
+            return False
+        return bool(node.children) or node.state in (LoadState.UNLOADED, LoadState.LOADING)
+
+    def canFetchMore(self, parent: ModelIndex) -> bool:
+        node = self._node(parent)
+        return node.is_folder and node.state is LoadState.UNLOADED and parent.column() <= 0
+
+    def fetchMore(self, parent: ModelIndex) -> None:
+        """Mark the folder as loading and ask the loader for it (no I/O here)."""
+        node = self._node(parent)
+        if not node.is_folder or node.state is not LoadState.UNLOADED:
+            return
+        node.state = LoadState.LOADING
+        self._emit_row_changed(node)
+        self.fetchRequested.emit(node.path)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+        return None
+
+    # ----------------------------------------------------------------- data
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node: _Node = index.internalPointer()
+        column = index.column()
+        if role == _DISPLAY:
+            return self._display(node, column)
+        if role == SORT_ROLE:
+            return self._sort_value(node, column)
+        if role == PATH_ROLE:
+            return node.path
+        if role == KIND_ROLE:
+            return node.kind.value
+        if role == PRESENCE_ROLE:
+            return self._presence(node).value
+        if role == _TOOLTIP:
+            return self._tooltip(node)
+        if role == _DECORATION and column == NAME_COLUMN:
+            key = ERROR_ICON if node.state is LoadState.FAILED else node.kind.value
+            return self._icons.get(key)
+        if role == _ALIGNMENT and column == SIZE_COLUMN:
+            return _RIGHT
+        return None
+
+    def _display(self, node: _Node, column: int) -> str:
+        if column == NAME_COLUMN:
+            return node.name
+        if column == SIZE_COLUMN:
+            size = self._size(node)
+            return "" if size is None else human_size(size)
+        if column == MODIFIED_COLUMN:
+            return node.info.modified.astimezone().strftime("%Y-%m-%d %H:%M") if node.info else ""
+        if node.state is LoadState.LOADING:
+            return LOADING_TEXT
+        if node.state is LoadState.FAILED:
+            return FAILED_TEXT
+        return self._presence(node).value
+
+    def _sort_value(self, node: _Node, column: int) -> str | int | float:
+        if column == NAME_COLUMN:
+            # Folders first when ascending; casefold so "B" and "a" sort as people expect.
+            return ("0" if node.is_folder else "1") + node.name.casefold()
+        if column == SIZE_COLUMN:
+            size = self._size(node)
+            return -1 if size is None else size
+        if column == MODIFIED_COLUMN:
+            return node.info.modified.timestamp() if node.info else 0.0
+        return self._display(node, column)
+
+    def _size(self, node: _Node) -> int | None:
+        if node.info is not None:
+            return node.info.size
+        if node.kind is NodeKind.RECORDING:
+            return self._totals.get(node.path)
+        return None
+
+    def _presence(self, node: _Node) -> Presence:
+        parent = node.parent
+        if parent is None or parent.peer_files is None or parent.peer_folders is None:
+            return Presence.UNKNOWN
+        peers = parent.peer_folders if node.is_folder else parent.peer_files
+        return Presence.BOTH if node.path in peers else self._missing
+
+    def _tooltip(self, node: _Node) -> str:
+        lines = [node.path]
+        if node.info is not None:
+            info = node.info
+            lines.append(f"{info.size:,} bytes, modified {info.modified.astimezone():%c}")
+            if info.sha256:
+                lines.append(f"SHA-256 {info.sha256}")
+        elif node.kind is NodeKind.RECORDING and node.path in self._totals:
+            lines.append(f"Recording total {self._totals[node.path]:,} bytes")
+        if node.state is LoadState.LOADING:
+            lines.append(LOADING_TEXT)
+        elif node.state is LoadState.FAILED:
+            lines.append(f"{FAILED_TEXT}: {node.error}")
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- loader answers
+
+    def add_page(self, path: str, folders: Sequence[str], files: Sequence[ObjectInfo]) -> None:
+        """Append one listing page under the folder ``path`` (one insert batch per page).
+
+        Pages for a folder that is not loading any more (refreshed, or dropped with its parent)
+        are ignored, so a late answer can never land in the wrong place.
+        """
+        node = self._find(path)
+        if node is None or node.state is not LoadState.LOADING:
+            return
+        entries = [(folder, True, None) for folder in folders]
+        entries += [(info.path, False, info) for info in files]
+        fresh: list[_Node] = []
+        row = len(node.children)
+        for child_path, is_folder, info in entries:
+            if child_path.rpartition("/")[0] != path:
+                logger.warning("Listing of %r returned %r; skipping it", path, child_path)
+                continue
+            kind = node_kind_for(child_path, is_folder=is_folder)
+            child = _Node(kind, child_path, node, row + len(fresh), info)
+            if child.key in node.by_key:
+                continue  # S3 may repeat a common prefix across pages
+            node.by_key[child.key] = child
+            fresh.append(child)
+        if not fresh:
+            return
+        self.beginInsertRows(self._index_of(node), row, row + len(fresh) - 1)
+        node.children.extend(fresh)
+        self.endInsertRows()
+
+    def finish_loading(self, path: str, error: str | None = None) -> None:
+        """End the listing of ``path``; ``error`` is the human message when it failed."""
+        node = self._find(path)
+        if node is None or node.state is not LoadState.LOADING:
+            return
+        node.state = LoadState.FAILED if error else LoadState.LOADED
+        node.error = error
+        self._emit_row_changed(node)
+
+    def set_presence(
+        self, folder_path: str, peer_files: Iterable[str], peer_folders: Iterable[str]
+    ) -> None:
+        """Record what the other store holds in ``folder_path`` (its direct children)."""
+        node = self._find(folder_path)
+        if node is None or not node.is_folder:
+            return
+        node.peer_files = set(peer_files)
+        node.peer_folders = set(peer_folders)
+        self._emit_column_changed(node, STATUS_COLUMN)
+
+    def set_recording_totals(self, totals: Mapping[str, int]) -> None:
+        """Record recordings' total sizes, keyed by recording path (rows may come later)."""
+        self._totals.update(totals)
+        parents = {path.rpartition("/")[0] for path in totals}
+        for parent_path in parents:
+            node = self._find(parent_path)
+            if node is not None:
+                self._emit_column_changed(node, SIZE_COLUMN)
+
+    @Slot(str)
+    def refresh(self, path: str) -> None:
+        """Drop what is known under the folder ``path`` and ask for it again."""
+        node = self._find(path)
+        if node is not None and not node.is_folder:
+            node = node.parent
+        if node is None:
+            return
+        parent = self._index_of(node)
+        if node.children:
+            self.beginRemoveRows(parent, 0, len(node.children) - 1)
+            node.reset()
+            self.endRemoveRows()
+        else:
+            node.reset()
+        self._totals = {p: s for p, s in self._totals.items() if not _is_under(p, node.path)}
+        self.fetchMore(parent)
+
+    # ----------------------------------------------------------------- lookups
+
+    def path_for(self, index: ModelIndex) -> str:
+        """The storage path of ``index`` (this model's or a proxy's); ``""`` for the root."""
+        if not index.isValid():
+            return ""
+        if index.model() is not self:
+            return str(index.data(PATH_ROLE) or "")
+        return self._node(index).path
+
+    def index_for(self, path: str, column: int = 0) -> QModelIndex:
+        """The index of a loaded row, or an invalid index (also for the root)."""
+        node = self._find(path)
+        return QModelIndex() if node is None else self._index_of(node, column)
+
+    def kind_for(self, index: ModelIndex) -> NodeKind:
+        """The :class:`NodeKind` of ``index`` (this model's or a proxy's)."""
+        if index.isValid() and index.model() is not self:
+            return NodeKind(index.data(KIND_ROLE))
+        return self._node(index).kind
+
+    def is_loading(self, path: str) -> bool:
+        node = self._find(path)
+        return node is not None and node.state is LoadState.LOADING
+
+    def error_for(self, path: str) -> str | None:
+        """The listing error of the folder ``path``, if its last listing failed."""
+        node = self._find(path)
+        return node.error if node is not None else None
+
+    def set_icons(self, icons: Mapping[str, QIcon]) -> None:
+        self._icons = dict(icons)
+        if self._root.children:
+            last = len(self._root.children) - 1
+            self.dataChanged.emit(self.index(0, 0), self.index(last, 0))
+
+    def _node(self, index: ModelIndex) -> _Node:
+        return index.internalPointer() if index.isValid() else self._root
+
+    def _find(self, path: str) -> _Node | None:
+        node = self._root
+        if not path:
+            return node
+        parts = path.split("/")
+        for depth, part in enumerate(parts):
+            child = node.by_key.get(part + "/")
+            if child is None and depth == len(parts) - 1:
+                child = node.by_key.get(part)
+            if child is None:
+                return None
+            node = child
+        return node
+
+    def _index_of(self, node: _Node, column: int = 0) -> QModelIndex:
+        if node is self._root:
+            return QModelIndex()
+        return self.createIndex(node.row, column, node)
+
+    def _emit_row_changed(self, node: _Node) -> None:
+        if node is not self._root:
+            first, last = self._index_of(node, 0), self._index_of(node, len(COLUMNS) - 1)
+            self.dataChanged.emit(first, last)
+
+    def _emit_column_changed(self, node: _Node, column: int) -> None:
+        if node.children:
+            first = self.createIndex(0, column, node.children[0])
+            last = self.createIndex(len(node.children) - 1, column, node.children[-1])
+            self.dataChanged.emit(first, last)
+
+    # ----------------------------------------------------------------- drag and drop
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        flags |= Qt.ItemFlag.ItemIsDragEnabled
+        if self._node(index).is_folder:
+            return flags | Qt.ItemFlag.ItemIsDropEnabled
+        return flags | Qt.ItemFlag.ItemNeverHasChildren
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        # Copy only: a "move" drop would make the view remove the dragged rows itself; whether a
+        # transfer moves or copies is the integrator's decision, not the drag's.
+        return Qt.DropAction.CopyAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE, URI_LIST]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        paths = list(dict.fromkeys(self.path_for(i) for i in indexes if i.isValid()))
+        data = QMimeData()
+        payload = json.dumps({"side": self.side, "paths": paths}).encode()
+        data.setData(MIME_TYPE, QByteArray(payload))
+        data.setText("\n".join(paths))
+        if self.side == SIDE_LOCAL and self.local_root is not None:
+            root = self.local_root
+            data.setUrls([QUrl.fromLocalFile(str(root / p)) for p in paths])
+        return data
+
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: ModelIndex
+    ) -> bool:
+        decoded = self._decode_drop(data)
+        if decoded is None or self._drop_target(parent) is None:
+            return False
+        paths, side = decoded
+        target = self._drop_target(parent)
+        # Dropping items back into the folder they came from would do nothing.
+        return not (side == self.side and all(p.rpartition("/")[0] == target for p in paths))
+
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: ModelIndex
+    ) -> bool:
+        """Turn a drop into :attr:`dropRequested`; the integrator does the transfer."""
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        decoded = self._decode_drop(data)
+        target = self._drop_target(parent)
+        if decoded is None or target is None:
+            return False
+        paths, side = decoded
+        self.dropRequested.emit(paths, target, side)
+        return True
+
+    def _drop_target(self, parent: ModelIndex) -> str | None:
+        node = self._node(parent)
+        if not node.is_folder:
+            node = node.parent or self._root  # dropped on a file: into its folder
+        return node.path
+
+    @staticmethod
+    def _decode_drop(data: QMimeData) -> tuple[list[str], str] | None:
+        if data.hasFormat(MIME_TYPE):
+            try:
+                payload = json.loads(bytes(data.data(MIME_TYPE).data()).decode())
+                paths, side = payload["paths"], payload["side"]
+            except (ValueError, KeyError, TypeError):
+                return None
+            if isinstance(paths, list) and all(isinstance(p, str) for p in paths) and paths:
+                return paths, str(side)
+            return None
+        local = [url.toLocalFile() for url in data.urls() if url.isLocalFile()]
+        return (local, SIDE_OS) if local else None

@@ -1,0 +1,187 @@
+"""``TreeLoader``: lists folders for a :class:`~app.models.storage_tree.StorageTreeModel`.
+
+The model asks (``fetchRequested``); the loader lists the folder page by page with
+``iter_pages(path, recursive=False)``, which on S3 is a delimiter listing: one request per 1,000
+entries, never one per object. Each page goes to the model as soon as it arrives, so the first rows
+show while a large prefix is still being listed, and the event loop runs between pages.
+
+Alongside, and concurrently, it lists the same folder on the peer store (for the Status column) and,
+for a user's ``recordings`` folder, the whole folder once recursively to sum each recording's size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections import defaultdict
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.models.storage_tree import StorageTreeModel, is_recordings_folder
+from file_storage.backends.base import StorageBackend
+from file_storage.errors import StorageError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TreeLoader(QObject):
+    """Answers a tree model's fetch requests by listing a backend (and its peer).
+
+    Args:
+        backend: The store the model shows.
+        peer: The other store, listed folder by folder for the Status column; ``None`` leaves
+            statuses unknown ("—").
+        model: The model to fill; its ``fetchRequested`` is connected here.
+        parent: The owning QObject.
+
+    Signals:
+        loadStarted(str): Listing of a folder began.
+        loadFinished(str, int): A folder is fully loaded (rows, totals and presence); the int
+            is the number of rows (files and folders) it has.
+        loadFailed(str, str): Listing a folder failed; the second argument is the message to
+            show. The model marks the folder failed and keeps the rows it already had.
+        presenceFailed(str, str): Listing the peer's copy of a folder failed; the folder itself
+            loaded, its statuses stay unknown.
+    """
+
+    loadStarted = Signal(str)
+    loadFinished = Signal(str, int)
+    loadFailed = Signal(str, str)
+    presenceFailed = Signal(str, str)
+
+    def __init__(
+        self,
+        backend: StorageBackend,
+        peer: StorageBackend | None,
+        model: StorageTreeModel,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self.peer = peer
+        self.model = model
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        model.fetchRequested.connect(self._on_fetch_requested)
+
+    # ----------------------------------------------------------------- task bookkeeping
+
+    @Slot(str)
+    def _on_fetch_requested(self, path: str) -> None:
+        # A fresh request for a folder supersedes any listing still running in or under it
+        # (that is what a refresh means); the model ignores their late answers anyway.
+        self._cancel_under(path)
+        task = asyncio.get_running_loop().create_task(self.load(path), name=f"tree-load {path!r}")
+        self._tasks[path] = task
+        task.add_done_callback(functools.partial(self._forget, path))
+
+    def _forget(self, path: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(path) is task:
+            del self._tasks[path]
+
+    def _cancel_under(self, folder: str) -> None:
+        for path, task in list(self._tasks.items()):
+            if not folder or path == folder or path.startswith(folder + "/"):
+                task.cancel()
+                del self._tasks[path]
+
+    def running(self) -> list[str]:
+        """Folders being listed right now."""
+        return list(self._tasks)
+
+    def close(self) -> None:
+        """Stop answering the model and cancel every running listing."""
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.model.fetchRequested.disconnect(self._on_fetch_requested)
+        self._cancel_under("")
+
+    async def aclose(self) -> None:
+        """Like :meth:`close`, then wait until the cancelled listings have unwound."""
+        tasks = list(self._tasks.values())
+        self.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ----------------------------------------------------------------- listing
+
+    async def load(self, path: str) -> None:
+        """List the folder ``path`` into the model, with presence and recording totals.
+
+        Storage errors end up in the model (the folder shows as failed) and in ``loadFailed``.
+        """
+        self.loadStarted.emit(path)
+        helpers: list[asyncio.Task[Any]] = []
+        totals: asyncio.Task[dict[str, int]] | None = None
+        try:
+            if self.peer is not None:
+                helpers.append(self._helper(self._load_presence(self.peer, path)))
+            if is_recordings_folder(path):
+                totals = self._helper(self._recording_totals(path))
+                helpers.append(totals)
+            count, folders = await self._list_into_model(path)
+            if totals is not None:
+                self.model.set_recording_totals(dict.fromkeys(folders, 0) | await totals)
+            self.model.finish_loading(path, None)
+            await asyncio.gather(*helpers)
+        except StorageError as exc:
+            self._fail(path, str(exc))
+        except Exception as exc:  # a bug must not leave the folder "Loading…" forever
+            logger.exception("Listing %r failed unexpectedly", path)
+            self._fail(path, f"Unexpected error while listing: {exc}")
+        else:
+            self.loadFinished.emit(path, count)
+        finally:
+            for helper in helpers:
+                helper.cancel()
+
+    @staticmethod
+    def _helper(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.create_task(coro)
+        # When the main listing fails first, nobody awaits the helper; retrieve its outcome so
+        # asyncio does not log "exception was never retrieved".
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
+
+    async def _list_into_model(self, path: str) -> tuple[int, list[str]]:
+        count = 0
+        folders: list[str] = []
+        async for page in self.backend.iter_pages(path, recursive=False):
+            self.model.add_page(path, page.folders, page.files)
+            count += len(page.folders) + len(page.files)
+            folders.extend(page.folders)
+            if page.unsafe_keys:
+                logger.warning("%s: skipped %d unsafe key(s)", path, len(page.unsafe_keys))
+        return count, folders
+
+    def _fail(self, path: str, message: str) -> None:
+        logger.warning("Listing %r failed: %s", path, message)
+        self.model.finish_loading(path, message)
+        self.loadFailed.emit(path, message)
+
+    async def _load_presence(self, peer: StorageBackend, path: str) -> None:
+        """List the peer's copy of ``path`` and hand the model what it holds."""
+        files: set[str] = set()
+        folders: set[str] = set()
+        try:
+            async for page in peer.iter_pages(path, recursive=False):
+                files.update(info.path for info in page.files)
+                folders.update(page.folders)
+        except StorageError as exc:
+            logger.warning("Listing %r on the peer failed: %s", path, exc)
+            self.presenceFailed.emit(path, str(exc))
+            return
+        self.model.set_presence(path, files, folders)
+
+    async def _recording_totals(self, path: str) -> dict[str, int]:
+        """Sum file sizes per recording under ``path`` with one recursive, paginated listing."""
+        totals: defaultdict[str, int] = defaultdict(int)
+        cut = len(path) + 1
+        async for page in self.backend.iter_pages(path, recursive=True):
+            for info in page.files:
+                recording, sep, _rest = info.path[cut:].partition("/")
+                if sep:  # files directly in recordings/ belong to no recording
+                    totals[f"{path}/{recording}"] += info.size
+        return dict(totals)

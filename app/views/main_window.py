@@ -1,0 +1,631 @@
+"""The main window: the local store and the bucket side by side, the queue, quota and log.
+
+The window owns no I/O of its own: trees load through :class:`TreeLoader`, transfers run in the
+:class:`JobQueue`, usage comes from :class:`UsageService`. What it adds is the user's intent:
+which selection goes where, the confirmation before a delete, the quota check before a transfer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import describe_error
+from app.icons import icon
+from app.models.storage_tree import SIDE_LOCAL, SIDE_S3, NodeKind, StorageTreeModel
+from app.services.transfers import JobQueue
+from app.services.tree_loader import TreeLoader
+from app.services.usage import UsageService
+from app.transfer_plan import TransferPlan, plan_drop, quota_verdict
+from app.views.log_panel import LogPanel, QtLogHandler
+from app.views.notification_bar import NotificationBar
+from app.views.quota_panel import QuotaPanel
+from app.views.transfer_panel import TransferPanel
+from app.views.tree_pane import TreePane
+from file_storage.backends.base import ObjectInfo, StorageBackend
+from file_storage.backends.local import LocalStorageBackend
+from file_storage.backends.s3 import S3StorageBackend
+from file_storage.errors import StorageError
+from file_storage.path_builder import StoragePathBuilder
+from file_storage.units import human_size
+
+logger = logging.getLogger(__name__)
+
+SHARE_EXPIRY = {"1 hour": 3600, "1 day": 86_400, "7 days": 604_800}
+REFRESH_DELAY_MS = 400
+MAX_NAMED_IN_CONFIRM = 10
+
+
+class MainWindow(QMainWindow):
+    """Leap Sync's window.
+
+    Signals:
+        closed(): The window closed after cancelling running work (F10); the app may quit.
+
+    Args:
+        local: The local store.
+        remote: The bucket, or ``None`` when no bucket is configured yet.
+        queue: The shared job queue.
+        usage: Per-user usage of both stores.
+        log_handler: Feeds the log panel.
+        profile_label: Name of the active profile (status bar).
+        open_settings: Opens the settings dialog (the composition root owns it).
+    """
+
+    closed = Signal()
+
+    def __init__(
+        self,
+        local: LocalStorageBackend,
+        remote: StorageBackend | None,
+        queue: JobQueue,
+        usage: UsageService,
+        log_handler: QtLogHandler,
+        *,
+        profile_label: str = "",
+        open_settings: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Leap Sync")
+        self.resize(1280, 800)
+        self.local = local
+        self.remote = remote
+        self.queue = queue
+        self.usage = usage
+        self._open_settings = open_settings
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._effects: dict[str, tuple[str, str, int]] = {}
+        self._downloads: set[str] = set()
+        self._pending_refresh: dict[str, set[str]] = {SIDE_LOCAL: set(), SIDE_S3: set()}
+        self._closing = False
+        self._closed_cleanly = False
+
+        self.notifications = NotificationBar()
+        self.local_model = StorageTreeModel(SIDE_LOCAL, self, local_root=local.base_path)
+        self.local_loader = TreeLoader(local, remote, self.local_model, self)
+        self.local_pane = TreePane(self.local_model, "localTree", "Local store")
+        self.local_pane.set_title("Local store", str(local.base_path))
+        self.remote_model = StorageTreeModel(SIDE_S3, self)
+        self.remote_loader = TreeLoader(remote, local, self.remote_model, self) if remote else None
+        self.remote_pane = TreePane(self.remote_model, "remoteTree", "S3 bucket")
+        self.transfer_panel = TransferPanel(queue)
+        self.log_panel = LogPanel(log_handler)
+        self.quota_panel = QuotaPanel(usage)
+        self._describe_remote()
+        self._style_panes()
+
+        self._build_actions()
+        self._build_layout()
+        self._build_status_bar(profile_label)
+        self._connect()
+
+    # ----------------------------------------------------------------- layout
+
+    def _style_panes(self) -> None:
+        """Our icons for the layout's node kinds, and columns that leave room for names."""
+        icons = {
+            NodeKind.ROOT.value: icon("folder"),
+            NodeKind.FOLDER.value: icon("folder"),
+            NodeKind.USER.value: icon("user"),
+            NodeKind.RECORDING.value: icon("clapperboard"),
+            NodeKind.FILE.value: icon("file"),
+            "error": icon("circle-alert", "#d03b32"),
+        }
+        for pane in (self.local_pane, self.remote_pane):
+            pane.model.set_icons(icons)
+            header = pane.view.header()
+            for column, width in ((1, 76), (2, 122), (3, 78)):
+                header.resizeSection(column, width)
+
+    def _build_layout(self) -> None:
+        panes = QSplitter(Qt.Orientation.Horizontal)
+        panes.addWidget(self.local_pane)
+        panes.addWidget(self.remote_pane)
+        panes.addWidget(self.quota_panel)
+        panes.setStretchFactor(0, 3)
+        panes.setStretchFactor(1, 3)
+        panes.setStretchFactor(2, 2)
+        panes.setSizes([490, 490, 300])
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.addTab(self.transfer_panel, icon("list-checks"), "Transfers")
+        self.bottom_tabs.addTab(self.log_panel, icon("scroll-text"), "Log")
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.addWidget(panes)
+        vertical.addWidget(self.bottom_tabs)
+        vertical.setSizes([520, 260])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.notifications)
+        layout.addWidget(vertical, 1)
+        self.setCentralWidget(central)
+
+    def _action(
+        self, name: str, text: str, icon_name: str, shortcut: QKeySequence | str, tip: str
+    ) -> QAction:
+        action = QAction(icon(icon_name), text, self)
+        action.setObjectName(name)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
+        action.setStatusTip(tip)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.action_upload = self._action(
+            "actionUpload", "Upload", "upload", "Ctrl+U", "Upload the selection to the bucket"
+        )
+        self.action_download = self._action(
+            "actionDownload",
+            "Download",
+            "download",
+            "Ctrl+D",
+            "Download the selection into the local store",
+        )
+        self.action_delete = self._action(
+            "actionDelete",
+            "Delete",
+            "trash-2",
+            QKeySequence.StandardKey.Delete,
+            "Delete the selection from the pane that has focus",
+        )
+        self.action_refresh = self._action(
+            "actionRefresh",
+            "Refresh",
+            "refresh-cw",
+            QKeySequence.StandardKey.Refresh,
+            "List the current folder again",
+        )
+        self.action_share = self._action(
+            "actionShareLink",
+            "Share link",
+            "link",
+            "Ctrl+L",
+            "Copy a time-limited download link to the clipboard",
+        )
+        self.action_new_recording = self._action(
+            "actionNewRecording",
+            "New recording",
+            "folder-plus",
+            "Ctrl+N",
+            "Create a recording folder for a user",
+        )
+        self.action_settings = self._action(
+            "actionSettings", "Settings", "settings", "Ctrl+,", "Connections and profiles"
+        )
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setMovable(False)
+        for action in (
+            self.action_upload,
+            self.action_download,
+            self.action_delete,
+            self.action_refresh,
+            self.action_share,
+            self.action_new_recording,
+        ):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.action_settings)
+        self.addToolBar(toolbar)
+
+    def _build_status_bar(self, profile_label: str) -> None:
+        self.profile_status = QLabel()
+        self.profile_status.setObjectName("profileStatus")
+        self.connection_status = QLabel("● checking…")
+        self.connection_status.setObjectName("connectionStatus")
+        self.traffic_status = QLabel()
+        self.traffic_status.setObjectName("trafficStatus")
+        for widget in (self.profile_status, self.connection_status, self.traffic_status):
+            self.statusBar().addPermanentWidget(widget)
+        self.set_profile_label(profile_label)
+        self._traffic_timer = QTimer(self)
+        self._traffic_timer.setInterval(1000)
+        self._traffic_timer.timeout.connect(self._update_traffic)
+        self._traffic_timer.start()
+        self._update_traffic()
+
+    def set_profile_label(self, label: str) -> None:
+        where = self.remote.describe() if self.remote else "no bucket configured"
+        self.profile_status.setText(f"{label or 'Environment settings'} · {where}")
+
+    def _describe_remote(self) -> None:
+        if isinstance(self.remote, S3StorageBackend):
+            self.remote_pane.set_title("S3 bucket", self.remote.describe())
+        else:
+            self.remote_pane.set_title(
+                "S3 bucket", "No bucket configured: open Settings to add a connection."
+            )
+
+    def _update_traffic(self) -> None:
+        stats = getattr(self.remote, "stats", None)
+        if stats is None:
+            self.traffic_status.setText("")
+            return
+        self.traffic_status.setText(
+            f"S3 requests: {stats.requests:,} · ↑ {human_size(stats.bytes_uploaded)} · "
+            f"↓ {human_size(stats.bytes_downloaded)}"
+        )
+
+    # ----------------------------------------------------------------- wiring
+
+    def _connect(self) -> None:
+        self.action_upload.triggered.connect(lambda: self.run_task(self.upload_selected()))
+        self.action_download.triggered.connect(lambda: self.run_task(self.download_selected()))
+        self.action_delete.triggered.connect(lambda: self.run_task(self.delete_selected()))
+        self.action_refresh.triggered.connect(self.refresh)
+        self.action_share.triggered.connect(lambda: self.run_task(self.share_link()))
+        self.action_new_recording.triggered.connect(lambda: self.run_task(self.new_recording()))
+        self.action_settings.triggered.connect(self._settings)
+        for pane in (self.local_pane, self.remote_pane):
+            pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            pane.view.customContextMenuRequested.connect(
+                lambda pos, p=pane: self._context_menu(p, pos)
+            )
+        self.local_model.dropRequested.connect(
+            lambda paths, target, source: self.run_task(
+                self.handle_drop(SIDE_LOCAL, paths, target, source)
+            )
+        )
+        self.remote_model.dropRequested.connect(
+            lambda paths, target, source: self.run_task(
+                self.handle_drop(SIDE_S3, paths, target, source)
+            )
+        )
+        self.queue.jobFinished.connect(self._job_finished)
+        self.queue.queueStopped.connect(lambda reason: self.notify("error", reason))
+        for loader in (self.local_loader, self.remote_loader):
+            if loader is not None:
+                loader.loadFailed.connect(
+                    lambda path, message: self.notify("error", f"Listing failed: {message}")
+                )
+        self.usage.countFailed.connect(
+            lambda side, message: self.notify("warning", f"Usage of the {side} store: {message}")
+        )
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self._flush_refreshes)
+
+    def _context_menu(self, pane: TreePane, pos: QPoint) -> None:
+        menu = QMenu(self)
+        if pane is self.local_pane:
+            menu.addAction(self.action_upload)
+        else:
+            menu.addAction(self.action_download)
+            menu.addAction(self.action_share)
+        menu.addAction(self.action_new_recording)
+        menu.addSeparator()
+        menu.addAction(self.action_refresh)
+        menu.addAction(self.action_delete)
+        pane.view.setFocus()
+        menu.exec(pane.view.viewport().mapToGlobal(pos))
+
+    def run_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run an action's coroutine; its errors become a notification, never only stderr."""
+        task = asyncio.ensure_future(self._guarded(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guarded(self, coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, StorageError):
+                logger.warning("Action failed: %s", exc)
+            else:
+                logger.exception("Action failed")
+            self.notify("error", describe_error(exc))
+
+    def notify(self, level: str, message: str) -> None:
+        """Show ``message`` in the banner and log it."""
+        self.notifications.show_message(level, message)
+        log = {"error": logging.ERROR, "warning": logging.WARNING}.get(level, logging.INFO)
+        logger.log(log, "%s", message)
+
+    def set_settings_opener(self, opener: Callable[[], None]) -> None:
+        """Who opens the settings dialog (the composition root, which owns profiles)."""
+        self._open_settings = opener
+
+    def _settings(self) -> None:
+        if self._open_settings is not None:
+            self._open_settings()
+
+    def focused_pane(self) -> TreePane:
+        """The pane the user is working in (the local one unless the bucket has focus)."""
+        widget = QGuiApplication.focusObject()
+        if widget is not None and self.remote_pane.isAncestorOf(widget):  # type: ignore[arg-type]
+            return self.remote_pane
+        return self.local_pane
+
+    # ----------------------------------------------------------------- actions
+
+    async def _expand(self, backend: StorageBackend, paths: list[str]) -> list[ObjectInfo]:
+        """Files behind a selection: files as they are, folders by one paginated listing each."""
+        files: list[ObjectInfo] = []
+        for path in paths:
+            try:
+                files.append(await backend.stat(path))
+                continue
+            except StorageError:
+                pass
+            async for page in backend.iter_pages(path):
+                files.extend(page.files)
+        return files
+
+    def _require_remote(self) -> StorageBackend | None:
+        if self.remote is None:
+            self.notify("warning", "No bucket is configured yet: open Settings to add one.")
+        return self.remote
+
+    def _quota_allows(self, side: str, adding: int) -> bool:
+        used, limit = self.usage.remaining(side)
+        verdict, sentence = quota_verdict(used, limit, adding)
+        if verdict == "refuse":
+            self.notify("error", sentence)
+            return False
+        if verdict == "warn":
+            self.notify("warning", sentence)
+        return True
+
+    async def upload_selected(self) -> None:
+        """Upload the local pane's selection to the same paths in the bucket."""
+        remote = self._require_remote()
+        paths = self.local_pane.selected_paths()
+        if remote is None or not paths:
+            return
+        files = await self._expand(self.local, paths)
+        if not self._quota_allows(SIDE_S3, sum(f.size for f in files)):
+            return
+        for info in files:
+            local_file = await self.local.resolve(info.path)
+            job = self.queue.add_upload(remote, local_file, info.path)
+            self._effects[job.id] = (SIDE_S3, info.path, info.size)
+
+    async def download_selected(self) -> None:
+        """Download the bucket pane's selection into the same paths of the local store."""
+        remote = self._require_remote()
+        paths = self.remote_pane.selected_paths()
+        if remote is None or not paths:
+            return
+        files = await self._expand(remote, paths)
+        if not self._quota_allows(SIDE_LOCAL, sum(f.size for f in files)):
+            return
+        for info in files:
+            target = await self.local.resolve(info.path)
+            job = self.queue.add_download(remote, info.path, target, size=info.size)
+            self._effects[job.id] = (SIDE_LOCAL, info.path, info.size)
+            self._downloads.add(job.id)
+
+    async def delete_selected(self) -> None:
+        """Delete the focused pane's selection after a confirmation that names what goes."""
+        pane = self.focused_pane()
+        side = SIDE_S3 if pane is self.remote_pane else SIDE_LOCAL
+        backend = self.remote if side == SIDE_S3 else self.local
+        paths = pane.selected_paths()
+        if backend is None or not paths:
+            return
+        files = await self._expand(backend, paths)
+        if not files:
+            self.notify("info", "Nothing to delete: the selected folders are empty.")
+            return
+        if not self.confirm_delete(side, files):
+            return
+        job = self.queue.add_delete(backend, [f.path for f in files])
+        self._effects[job.id] = (side, files[0].path, -sum(f.size for f in files))
+
+    def confirm_delete(self, side: str, files: list[ObjectInfo]) -> bool:
+        """Ask before deleting; the question names the files (up to ten) and the total size."""
+        where = "the S3 bucket" if side == SIDE_S3 else "the local store"
+        named = "\n".join(f"  {f.path}" for f in files[:MAX_NAMED_IN_CONFIRM])
+        more = len(files) - MAX_NAMED_IN_CONFIRM
+        if more > 0:
+            named += f"\n  … and {more} more"
+        box = QMessageBox(self)
+        box.setObjectName("confirmDelete")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Delete files")
+        box.setText(
+            f"Delete {len(files)} file(s), {human_size(sum(f.size for f in files))}, from {where}?"
+        )
+        box.setInformativeText(named)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def refresh(self) -> None:
+        """List the focused pane's current folder again and recount usage."""
+        pane = self.focused_pane()
+        pane.model.refresh(pane.current_folder())
+        self.usage.start_counting()
+
+    async def share_link(self) -> None:
+        """Copy a presigned GET link for the selected bucket file."""
+        remote = self._require_remote()
+        paths = self.remote_pane.selected_paths()
+        if remote is None or not paths:
+            self.notify("info", "Select a file in the S3 pane to share.")
+            return
+        choice, ok = QInputDialog.getItem(
+            self, "Share link", f"Link to {paths[0]} expires after:", list(SHARE_EXPIRY), 1, False
+        )
+        if not ok:
+            return
+        url = await remote.get_presigned_url(paths[0], SHARE_EXPIRY[choice])
+        QGuiApplication.clipboard().setText(url)
+        self.notify("info", f"Link copied to the clipboard; it expires after {choice}.")
+
+    async def new_recording(self) -> None:
+        """Create ``users/<user>/recordings/<id>/`` in the focused pane's store."""
+        pane = self.focused_pane()
+        backend = self.remote if pane is self.remote_pane else self.local
+        if backend is None:
+            return
+        current = pane.current_folder()
+        slug = StoragePathBuilder.parse_user_slug(current) or "user_000001"
+        text, ok = QInputDialog.getText(
+            self,
+            "New recording",
+            "User and recording ID (user_NNNNNN/recording-id):",
+            text=f"{slug}/",
+        )
+        if not ok or not text.strip():
+            return
+        user, _, recording = text.strip().partition("/")
+        folder = StoragePathBuilder().recording_root(user, recording)
+        await backend.create_folder(folder)
+        pane.model.refresh(StoragePathBuilder().recordings_root(user))
+        pane.model.refresh(StoragePathBuilder().user_root(user))
+        pane.model.refresh("users")
+        self.notify("info", f"Created {folder}.")
+
+    async def handle_drop(
+        self, target_side: str, paths: list[str], target: str, source: str
+    ) -> None:
+        """Files dropped from the desktop, or items dragged from the other pane."""
+        if source == "os":
+            plan = plan_drop(target, [Path(p) for p in paths])
+            await self._copy_in(target_side, plan)
+        elif source == SIDE_LOCAL and target_side == SIDE_S3:
+            await self._transfer_paths(SIDE_S3, paths)
+        elif source == SIDE_S3 and target_side == SIDE_LOCAL:
+            await self._transfer_paths(SIDE_LOCAL, paths)
+
+    async def _copy_in(self, side: str, plan: TransferPlan) -> None:
+        backend = self.remote if side == SIDE_S3 else self.local
+        if backend is None:
+            self._require_remote()
+            return
+        for problem in plan.skipped:
+            self.notify("warning", f"Skipped {problem}")
+        if not plan.copies or not self._quota_allows(side, plan.total_bytes):
+            return
+        for copy in plan.copies:
+            job = self.queue.add_upload(backend, copy.local_path, copy.path)
+            self._effects[job.id] = (side, copy.path, copy.size)
+
+    async def _transfer_paths(self, to_side: str, paths: list[str]) -> None:
+        remote = self._require_remote()
+        if remote is None:
+            return
+        source = self.local if to_side == SIDE_S3 else remote
+        files = await self._expand(source, paths)
+        if not self._quota_allows(to_side, sum(f.size for f in files)):
+            return
+        for info in files:
+            local_file = await self.local.resolve(info.path)
+            if to_side == SIDE_S3:
+                job = self.queue.add_upload(remote, local_file, info.path)
+            else:
+                job = self.queue.add_download(remote, info.path, local_file, size=info.size)
+                self._downloads.add(job.id)
+            self._effects[job.id] = (to_side, info.path, info.size)
+
+    # ----------------------------------------------------------------- after a job
+
+    def _job_finished(self, job_id: str, ok: bool) -> None:
+        effect = self._effects.pop(job_id, None)
+        if effect is None:
+            return
+        side, path, delta = effect
+        if ok:
+            self.usage.record(side, path, delta)
+            if job_id in self._downloads:
+                # Downloads write into the store directly, past the local backend's tracker.
+                self.local.quota.record_delta(delta)
+        self._downloads.discard(job_id)
+        folder = path.rpartition("/")[0]
+        self._pending_refresh[side].add(folder)
+        self._refresh_timer.start()
+
+    def _flush_refreshes(self) -> None:
+        for side, folders in self._pending_refresh.items():
+            model = self.remote_model if side == SIDE_S3 else self.local_model
+            for folder in sorted(folders):
+                if model.index_for(folder).isValid() or folder == "":
+                    model.refresh(folder)
+            folders.clear()
+
+    # ----------------------------------------------------------------- profiles
+
+    def replace_remote(
+        self, remote: StorageBackend | None, profile_label: str
+    ) -> StorageBackend | None:
+        """Show another bucket (a profile switch); return the old one for the caller to close."""
+        old = self.remote
+        if self.remote_loader is not None:
+            self.remote_loader.close()
+        self.remote = remote
+        self.local_loader.peer = remote
+        self.remote_loader = (
+            TreeLoader(remote, self.local, self.remote_model, self) if remote else None
+        )
+        if self.remote_loader is not None:
+            self.remote_loader.loadFailed.connect(
+                lambda path, message: self.notify("error", f"Listing failed: {message}")
+            )
+        self.remote_model.refresh("")
+        self.local_model.refresh("")
+        self.usage.set_backend(SIDE_S3, remote)
+        self._describe_remote()
+        self.set_profile_label(profile_label)
+        return old
+
+    def set_connection_state(self, ok: bool, detail: str) -> None:
+        """The status bar's connection dot: green when ``check()`` passed, red with the reason."""
+        color = "#2e9d57" if ok else "#d03b32"
+        text = "Connected" if ok else "Offline"
+        self.connection_status.setText(f"<span style='color:{color}'>●</span> {text}")
+        self.connection_status.setToolTip(detail)
+
+    # ----------------------------------------------------------------- quitting (F10)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Cancel running work (aborting uploads, removing temp files) before closing."""
+        if self._closed_cleanly:
+            event.accept()
+            self.closed.emit()
+            return
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            self._shutdown_task = asyncio.ensure_future(self._shutdown_then_close())
+
+    async def _shutdown_then_close(self) -> None:
+        try:
+            await self.queue.shutdown(timeout=4.0)
+            for loader in (self.local_loader, self.remote_loader):
+                if loader is not None:
+                    loader.close()
+            self.usage.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+        finally:
+            self._closed_cleanly = True
+            self._traffic_timer.stop()
+            self.close()

@@ -1,0 +1,154 @@
+"""``TreePane``: one side of the window: a title, a filter box and a sortable tree.
+
+The pane owns only presentation: a ``QSortFilterProxyModel`` over the caller's
+:class:`~app.models.storage_tree.StorageTreeModel`, and the ``QTreeView``. Loading, drops and
+transfers are wired by the integrator through the model's signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QFont, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.storage_tree import (
+    ERROR_ICON,
+    MODIFIED_COLUMN,
+    NAME_COLUMN,
+    PATH_ROLE,
+    SIZE_COLUMN,
+    SORT_ROLE,
+    STATUS_COLUMN,
+    NodeKind,
+    StorageTreeModel,
+)
+
+#: Initial widths of the fixed columns; Name takes the rest.
+COLUMN_WIDTHS = {SIZE_COLUMN: 90, MODIFIED_COLUMN: 130, STATUS_COLUMN: 90}
+
+
+def standard_icons(style: QStyle) -> dict[str, QIcon]:
+    """The platform style's icons for each node kind, as the model's ``icons`` argument."""
+    pixmaps = {
+        NodeKind.ROOT.value: QStyle.StandardPixmap.SP_DirIcon,
+        NodeKind.FOLDER.value: QStyle.StandardPixmap.SP_DirIcon,
+        NodeKind.USER.value: QStyle.StandardPixmap.SP_DirHomeIcon,
+        NodeKind.RECORDING.value: QStyle.StandardPixmap.SP_MediaPlay,
+        NodeKind.FILE.value: QStyle.StandardPixmap.SP_FileIcon,
+        ERROR_ICON: QStyle.StandardPixmap.SP_MessageBoxWarning,
+    }
+    return {key: style.standardIcon(pixmap) for key, pixmap in pixmaps.items()}
+
+
+class TreePane(QWidget):
+    """A titled, filterable, sortable view of one store.
+
+    Args:
+        model: The tree to show; the pane gives it the style's icons.
+        tree_name: Object name of the tree view (``localTree`` / ``remoteTree``); the filter box
+            is ``<tree_name>Filter``.
+        title: Heading above the tree.
+        parent: The owning widget.
+    """
+
+    def __init__(
+        self,
+        model: StorageTreeModel,
+        tree_name: str,
+        title: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.title_label = QLabel(title)
+        bold = QFont(self.title_label.font())
+        bold.setBold(True)
+        self.title_label.setFont(bold)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail_label = QLabel()
+        self.detail_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail_label.setVisible(False)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName(f"{tree_name}Filter")
+        self.filter_edit.setPlaceholderText("Filter…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.proxy = self._make_proxy(model)
+        self.view = self._make_view(tree_name)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        model.set_icons(standard_icons(self.style()))
+        refresh = QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self.view)
+        refresh.activated.connect(self.refresh_current)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for widget in (self.title_label, self.detail_label, self.filter_edit, self.view):
+            layout.addWidget(widget)
+
+    def _make_proxy(self, model: StorageTreeModel) -> QSortFilterProxyModel:
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(model)
+        proxy.setSortRole(SORT_ROLE)
+        proxy.setFilterKeyColumn(NAME_COLUMN)
+        proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        # Keep the folders that lead to a match, and show what is inside a matching folder.
+        proxy.setRecursiveFilteringEnabled(True)
+        proxy.setAutoAcceptChildRows(True)
+        return proxy
+
+    def _make_view(self, tree_name: str) -> QTreeView:
+        view = QTreeView(self)
+        view.setObjectName(tree_name)
+        view.setModel(self.proxy)
+        view.setUniformRowHeights(True)  # lets the view skip measuring 20,000 rows
+        view.setAlternatingRowColors(True)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        view.setDragEnabled(True)
+        view.setAcceptDrops(True)
+        view.setDropIndicatorShown(True)
+        view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        view.setSortingEnabled(True)
+        view.sortByColumn(NAME_COLUMN, Qt.SortOrder.AscendingOrder)
+        header = view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        for column, width in COLUMN_WIDTHS.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+        return view
+
+    def set_title(self, text: str, detail: str = "") -> None:
+        """Set the heading and an optional smaller line under it (where the store is)."""
+        self.title_label.setText(text)
+        self.detail_label.setText(detail)
+        self.detail_label.setVisible(bool(detail))
+
+    def selected_paths(self) -> list[str]:
+        """Storage paths of the selected rows, each once, in the order they were selected."""
+        rows = self.view.selectionModel().selectedRows(NAME_COLUMN)
+        return list(dict.fromkeys(str(index.data(PATH_ROLE)) for index in rows))
+
+    def current_folder(self) -> str:
+        """The folder the user is "in": the current folder row, a file's folder, or the root."""
+        index = self.view.currentIndex()
+        if not index.isValid():
+            return ""
+        path = self.model.path_for(index)
+        if self.model.kind_for(index) is NodeKind.FILE:
+            return path.rpartition("/")[0]
+        return path
+
+    def refresh_current(self) -> None:
+        """Reload the current folder (F5)."""
+        self.model.refresh(self.current_folder())

@@ -1,0 +1,1 @@
+"""Packaged resources: icons (Lucide, ISC license; see icons/LICENSE-lucide.txt), styles."""
