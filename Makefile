@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 # Qt's xcb platform plugin needs these to open a real window (not needed offscreen).
 GUI_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3
+# make test: ffmpeg (sample clips), a real Secret Service (keyring tests), Xvfb (screenshot test).
+TEST_PACKAGES := ffmpeg gnome-keyring dbus-x11 xvfb openssl procps $(GUI_PACKAGES)
 PYTEST_ARGS ?=
 
 .PHONY: run test lint bench format clean venv
@@ -25,13 +27,14 @@ $(STAMP): pyproject.toml requirements.lock | $(PY)
 venv: $(STAMP)
 
 run: $(STAMP)
-	@bash scripts/ensure-system-packages.sh $(GUI_PACKAGES)
+	@bash scripts/ensure-system-packages.sh ffmpeg $(GUI_PACKAGES)
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
 		echo "No display found: run 'make run' in a desktop session, or try it headless with"; \
 		echo "  QT_QPA_PLATFORM=offscreen make run      (or: xvfb-run make run)"; exit 1; fi
 	$(VENV)/bin/leap-sync
 
 test: $(STAMP)
+	@bash scripts/ensure-system-packages.sh $(TEST_PACKAGES)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

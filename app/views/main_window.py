@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -131,6 +132,11 @@ class MainWindow(QMainWindow):
         }
         for pane in (self.local_pane, self.remote_pane):
             pane.model.set_icons(icons)
+            # A long store path must not push the other pane aside: it is cut, with a tooltip.
+            pane.detail_label.setSizePolicy(
+                QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+            )
+            pane.detail_label.setToolTip(pane.detail_label.text())
             header = pane.view.header()
             for column, width in ((1, 76), (2, 122), (3, 78)):
                 header.resizeSection(column, width)
@@ -257,6 +263,7 @@ class MainWindow(QMainWindow):
             self.remote_pane.set_title(
                 "S3 bucket", "No bucket configured: open Settings to add a connection."
             )
+        self.remote_pane.detail_label.setToolTip(self.remote_pane.detail_label.text())
 
     def _update_traffic(self) -> None:
         stats = getattr(self.remote, "stats", None)

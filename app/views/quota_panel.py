@@ -95,6 +95,8 @@ class QuotaPanel(QWidget):
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.chart.setMargins(QMargins(2, 2, 2, 2))
+        if self.palette().window().color().lightness() < 128:
+            self.chart.setTheme(QChart.ChartTheme.ChartThemeDark)
         self.chart.layout().setContentsMargins(0, 0, 0, 0)
         self.chart_view = QChartView(self.chart)
         self.chart_view.setObjectName("userUsageChart")
