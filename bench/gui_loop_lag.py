@@ -21,15 +21,15 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import boto3  # noqa: E402
-import qasync  # noqa: E402
-from PySide6.QtCore import QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import boto3
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
-from app.services.transfers import JobQueue  # noqa: E402
-from app.views.transfer_panel import TransferPanel  # noqa: E402
-from file_storage import LocalStorageBackend, S3StorageBackend  # noqa: E402
-from file_storage.sandbox import SeaweedSandbox  # noqa: E402
+from app.services.transfers import JobQueue
+from app.views.transfer_panel import TransferPanel
+from file_storage import LocalStorageBackend, S3StorageBackend
+from file_storage.sandbox import SeaweedSandbox
 
 MiB = 1024 * 1024
 TICK_MS = 10
@@ -62,7 +62,7 @@ class LagProbe:
 
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 async def run_phase(queue: JobQueue, probe: LagProbe, add_jobs) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
