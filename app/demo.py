@@ -78,7 +78,10 @@ class DemoEnvironment:
 
     async def start(self) -> StorageSettings:
         """Start the server (in a worker thread: it takes about a second) and make the bucket."""
-        await asyncio.to_thread(self.sandbox.start)
+        # Launched from this (the main) thread, so the server dies with the app if it crashes;
+        # only the wait for readiness runs in a worker thread.
+        self.sandbox.launch()
+        await asyncio.to_thread(self.sandbox.wait_ready)
         session = aioboto3.Session(
             aws_access_key_id=self.sandbox.access_key,
             aws_secret_access_key=self.sandbox.secret_key,

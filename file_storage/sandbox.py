@@ -61,6 +61,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the thread that started us dies (Linux prctl).
+
+    A test run or an app that crashes, or is killed, must not leave servers behind. The signal
+    follows the *thread* that forked, so launch from a long-lived thread (the main thread;
+    :meth:`SeaweedSandbox.launch` is cheap enough for it).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _answers(url: str) -> bool:
     """Tell whether an HTTP server answers at ``url`` (an error status counts as an answer)."""
     try:
@@ -133,6 +149,12 @@ class SeaweedSandbox:
 
     def start(self, timeout: float = 30.0) -> SeaweedSandbox:
         """Start the server and wait until S3 answers."""
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting (from a long-lived thread; see _die_with_parent)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "data").mkdir(exist_ok=True)
         self._stop_leftover()
@@ -175,14 +197,14 @@ class SeaweedSandbox:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,  # only a prctl call: safe after fork
             )
         finally:
             log.close()
         self.pid_path.write_text(str(self.process.pid))
-        self._wait_ready(timeout)
-        return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Block until S3 answers (about a second); raise if the server exits or stays silent."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
