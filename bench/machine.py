@@ -31,10 +31,16 @@ def cpu_model() -> str:
 
 
 def git_revision() -> str:
-    """The commit the library was measured at, and whether the tree had local changes."""
+    """The commit the library was measured at, and whether file_storage had local changes."""
     head = _first_line(["git", "rev-parse", "--short", "HEAD"])
-    dirty = _first_line(["git", "status", "--porcelain", "--", "file_storage"])
-    return head + (" (file_storage has uncommitted changes)" if dirty != "unknown" else "")
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--", "file_storage"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    dirty = bool(status.stdout.strip())
+    return head + (" + uncommitted changes in file_storage/" if dirty else "")
 
 
 def machine_facts() -> dict[str, str]:

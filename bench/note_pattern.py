@@ -6,8 +6,8 @@ a full listing of the prefix (``list_objects_v2`` paginator summing sizes) befor
 ``list_files`` follows the note's outline in "3. Listing Files". Files move the way the note's
 FFmpeg section does it: ``read_bytes()`` then ``save``, ``load`` then ``write_bytes()``.
 
-The only additions are the ``requests`` counter (so the report can show what a save costs) and
-the logger, which the note imports from the platform's ``logger`` module.
+The only additions are the ``requests`` and ``listings`` counters (so the report can show what a
+save costs) and the logger, which the note imports from the platform's ``logger`` module.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class NoteS3Backend:
         self.endpoint_url = endpoint_url
         self.max_size_gb = max_size_gb
         self.requests = 0
+        self.listings = 0
         self.session_config = {"region_name": region}
         if access_key_id and secret_access_key:
             self.session_config.update(
@@ -104,6 +105,7 @@ class NoteS3Backend:
         """Get total size of all files in storage (a full listing of the prefix)."""
         total_size = 0
         prefix = f"{self.prefix}/"
+        self.listings += 1
         session = aioboto3.Session(**self.session_config)
         async with session.client("s3", endpoint_url=self.endpoint_url) as s3:
             paginator = s3.get_paginator("list_objects_v2")
@@ -118,6 +120,7 @@ class NoteS3Backend:
         """List all keys under ``prefix`` with the ``list_objects_v2`` paginator."""
         results: list[str] = []
         s3_prefix = self._get_s3_key(prefix)
+        self.listings += 1
         session = aioboto3.Session(**self.session_config)
         async with session.client("s3", endpoint_url=self.endpoint_url) as s3:
             paginator = s3.get_paginator("list_objects_v2")

@@ -1,18 +1,21 @@
 """Run one child process and measure its wall time and peak memory.
 
-Peak RSS comes from ``os.wait4``: the kernel reports the child's own high-water mark (and that of
-any descendants it waited for), so each measurement is exact and independent of earlier children.
-``getrusage(RUSAGE_CHILDREN)`` could not do that: its ``ru_maxrss`` is a maximum over every child
-ever waited for, so a small run after a big one would inherit the big one's number.
+The command is started through :mod:`bench.launch`, a stdlib-only interpreter that forks it and
+reads its ``ru_maxrss`` with ``wait4``. Forking straight from the harness would not work: Linux
+carries the forking process's resident size into the child's high-water mark, so every child
+would report at least the harness's own peak. ``getrusage(RUSAGE_CHILDREN)`` deltas would not
+work either: its ``ru_maxrss`` is a maximum over every child ever waited for, not a sum.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
-import time
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+LAUNCHER = Path(__file__).with_name("launch.py")
 
 
 @dataclass(frozen=True)
@@ -40,18 +43,23 @@ def run_measured(
     check: bool = True,
 ) -> ChildRun:
     """Run ``argv`` to completion; output goes to files so big listings cost no pipe reads."""
+    result_path = stdout_path.with_suffix(".rusage.json")
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(result_path)]
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+        subprocess.run(
+            launcher + argv,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
-        _pid, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+    measured = json.loads(result_path.read_text())
     run = ChildRun(
-        returncode=process.returncode,
-        seconds=seconds,
-        peak_rss=usage.ru_maxrss * 1024,  # Linux reports KiB
+        returncode=measured["returncode"],
+        seconds=measured["seconds"],
+        peak_rss=measured["peak_rss"],
         stdout=stdout_path.read_text(errors="replace"),
         stderr=stderr_path.read_text(errors="replace"),
     )

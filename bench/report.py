@@ -54,6 +54,8 @@ class RunResult:
     requests: int | None = None
     listings: int | None = None
     rss_idle: int | None = None
+    rss_hwm: int | None = None
+    load1: float | None = None
 
     def rate(self) -> float:
         """Throughput in the workload's unit (see :data:`UNITS`)."""
@@ -175,6 +177,10 @@ def verdicts(table: dict[str, dict[str, Summary]]) -> list[Verdict]:
     return out
 
 
+def _fmt_rate(value: float) -> str:
+    return f"{value:,.2f}" if value < 10 else f"{value:,.1f}"
+
+
 def _fmt_rss(value: float) -> str:
     return f"{value / MiB:.0f}"
 
@@ -202,7 +208,7 @@ def workload_table(workload: str, by_client: dict[str, Summary]) -> list[str]:
             time_cell = f"{summary.seconds:.1f} † (est.)"
             runs = f"{runs} (for {summary.runs[0].items} of {summary.runs[0].full_count})"
         lines.append(
-            f"| {client} | {time_cell} | {runs} | {summary.rate:,.1f} | "
+            f"| {client} | {time_cell} | {runs} | {_fmt_rate(summary.rate)} | "
             f"{_fmt_rss(summary.peak_rss_median)} ({_fmt_rss(summary.peak_rss_max)}) | "
             f"{_fmt_ratio(summary, 's5cmd')} | {_fmt_ratio(summary, 'best')} |"
         )
@@ -223,7 +229,7 @@ def quota_table(by_client: dict[str, Summary]) -> list[str]:
         listings = statistics.median(r.listings or 0 for r in summary.runs)
         lines.append(
             f"| {client} | {first.items} | {summary.measured_seconds:.2f} | {runs} | "
-            f"{summary.rate:,.1f} | {est} | {listings:g} | {per_save:.2f} | "
+            f"{_fmt_rate(summary.rate)} | {est} | {listings:g} | {per_save:.2f} | "
             f"{_fmt_rss(summary.peak_rss_max)} |"
         )
     return lines
@@ -233,16 +239,17 @@ def raw_table(results: list[RunResult]) -> list[str]:
     """Every run in execution order: proves the interleaving and shows process-level times."""
     lines = [
         "| # | workload | rep | client | time (s) | process wall (s) | peak RSS MiB | "
-        "idle RSS MiB | requests | items |",
-        "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "idle RSS MiB | requests | items | load avg before |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, r in enumerate(results, 1):
         idle = "—" if r.rss_idle is None else _fmt_rss(r.rss_idle)
         requests = "—" if r.requests is None else str(r.requests)
+        load = "—" if r.load1 is None else f"{r.load1:.2f}"
         lines.append(
             f"| {number} | {r.workload} | {r.rep} | {r.client} | {r.seconds:.3f} | "
             f"{r.process_seconds:.3f} | {_fmt_rss(r.peak_rss)} | {idle} | {requests} | "
-            f"{r.items} |"
+            f"{r.items} | {load} |"
         )
     return lines
 

@@ -7,7 +7,7 @@ instead of favouring whoever ran first. The report gives medians.
 
 Usage, from the repository root::
 
-    python -m bench.run_bench            # the full issue-sized run (about half an hour)
+    python -m bench.run_bench            # the full issue-sized run (about 20 minutes)
     python -m bench.run_bench --quick    # small sizes, one repetition: a smoke test
     python -m bench.run_bench --only small_up,list --reps 5
 """
@@ -29,7 +29,7 @@ from typing import NamedTuple
 from bench import dataset
 from bench.cli_tools import cli_argv, cli_env, parse_value
 from bench.config import BenchConfig, parse_args
-from bench.machine import machine_facts
+from bench.machine import git_revision, machine_facts
 from bench.procs import run_measured
 from bench.report import RunResult, render
 from bench.spec import ACCESS_KEY_ENV, LIBRARY_CLIENTS, SECRET_KEY_ENV, RunSpec
@@ -199,11 +199,12 @@ class Bench:
             dataset.remove_local(local)
             (local if spec.workload == "small_down" else local.parent).mkdir(parents=True)
         name = f"{spec.workload}-{spec.client}-r{rep}"
+        load1 = os.getloadavg()[0]
         if spec.client in LIBRARY_CLIENTS:
             result = self._run_library(spec, name)
         else:
             result = self._run_cli(spec, name)
-        result.rep, result.position = rep, position
+        result.rep, result.position, result.load1 = rep, position, load1
         self.verify(spec, result)
         self.cleanup(spec)
         return result
@@ -238,6 +239,7 @@ class Bench:
             requests=measured["requests"],
             listings=measured["listings"],
             rss_idle=measured["rss_idle"],
+            rss_hwm=measured["rss_hwm"],
         )
 
     def _run_cli(self, spec: RunSpec, name: str) -> RunResult:
@@ -335,6 +337,10 @@ def notes(config: BenchConfig) -> list[str]:
         "baseline (a counter added to the sketch); 'full listings' counts calls of "
         "file_storage's public `iter_pages` (which its quota count goes through) and, for the "
         "note, calls of `get_total_size`-style listings per save.",
+        "**Shared machine.** Other work on the machine (test suites, another SeaweedFS) "
+        "competes for the same cores; the last table gives the 1-minute load average before "
+        "each run. Interleaving spreads such noise over all clients, but single runs can be "
+        "off by 2x; read medians, and ratios rather than absolute times.",
         "Every run is verified (object count and bytes in the bucket, or files and bytes on "
         "disk, or the listed count / total) before its time is kept, then its output is "
         "deleted.",
@@ -381,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
             "duration": f"{(time.monotonic() - t0) / 60:.1f} min",
             "config": config.describe() + (f" — INCOMPLETE, stopped by {error}" if error else ""),
         }
+        revision = git_revision()
+        if revision != facts["file_storage at"]:
+            facts["file_storage at"] += f" at the start, {revision} at the end"
         if bench.results:
             write_report(bench, meta, facts)
         bench.stop()

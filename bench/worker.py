@@ -10,7 +10,8 @@ Usage (the orchestrator does this)::
 
 The last line of stdout is a JSON object: ``seconds`` (the operation, including opening and
 closing the client), ``items``, ``bytes``, ``value`` (listed count or total size), ``requests``,
-``listings`` and ``rss_idle`` (RSS after imports, before any work).
+``listings``, ``rss_idle`` (RSS after imports, before any work) and ``rss_hwm`` (peak RSS since
+``exec``, a cross-check of the launcher's number).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import asyncio
 import cProfile
 import json
 import os
-import resource
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -53,6 +53,7 @@ async def open_client(spec: RunSpec, counters: dict[str, int]) -> AsyncIterator[
         )
         yield note
         counters["requests"] = note.requests
+        counters["listings"] = note.listings
         return
     backend = S3StorageBackend(
         spec.bucket,
@@ -163,6 +164,14 @@ async def measure(spec: RunSpec) -> dict[str, Any]:
     return {"seconds": seconds, **counters, **outcome}
 
 
+def vm_hwm() -> int:
+    """This process's peak RSS since ``exec`` (``VmHWM``), a cross-check of the launcher's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", help="RunSpec as JSON")
@@ -177,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         result = asyncio.run(measure(spec))
     result["rss_idle"] = rss_idle
-    result["rss_peak_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result["rss_hwm"] = vm_hwm()
     print(json.dumps(result))
 
 
