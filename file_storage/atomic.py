@@ -172,6 +172,14 @@ class AtomicFile:
         await self._calls.run(self._pwrite_all, offset, data)
         self.bytes_written += len(data)
 
+    def pwrite_sync(self, offset: int, data: bytes | memoryview) -> None:
+        """Write ``data`` at ``offset`` from a worker thread started by :meth:`run`.
+
+        For one writer at a time (a sequential download); parallel writers use :meth:`write_at`.
+        """
+        self._pwrite_all(offset, data)
+        self.bytes_written += len(data)
+
     def _pwrite_all(self, offset: int, data: bytes | memoryview) -> None:
         assert self._fd is not None, "AtomicFile used outside its 'async with' block"
         view = memoryview(data)

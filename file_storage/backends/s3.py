@@ -31,12 +31,16 @@ from pydantic import SecretStr
 from file_storage.atomic import AtomicFile
 from file_storage.backends.base import CheckResult, ListPage, ObjectInfo, StorageBackend
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
+from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
 from file_storage.backends.s3_listing import FastLister
 from file_storage.backends.s3_transfer import (
+    READ_CHUNK,
     MultipartUpload,
     choose_part_size,
     download_ranges,
+    is_transient,
     upload_parts,
+    verify_digest,
 )
 from file_storage.errors import (
     ConfigurationError,
@@ -138,6 +142,7 @@ class S3StorageBackend(StorageBackend):
         self._stack = AsyncExitStack()
         self._client: Any = None
         self._lister: FastLister | None = None
+        self._fast: FastS3 | None = None
 
     def __repr__(self) -> str:
         return (
@@ -157,13 +162,16 @@ class S3StorageBackend(StorageBackend):
 
     # ----------------------------------------------------------------- lifecycle
 
+    def _default_checksum(self) -> str:
+        return "when_required" if self.endpoint_url is not None else "when_supported"
+
     def _client_config(self) -> AioConfig:
         t = self.tuning
         custom = self.endpoint_url is not None
         style = t.addressing_style
         if style == "auto":
             style = "path" if custom else "virtual"
-        default_checksum = "when_required" if custom else "when_supported"
+        default_checksum = self._default_checksum()
         return AioConfig(
             region_name=self.region,
             signature_version="s3v4",
@@ -223,6 +231,17 @@ class S3StorageBackend(StorageBackend):
             self.bucket_name,
             self.endpoint_display,
             self.tuning.max_attempts,
+            on_request=self._count_request,
+        )
+        request_checksum = self.tuning.request_checksum_calculation or self._default_checksum()
+        self._fast = FastS3(
+            self._client,
+            http,
+            self.bucket_name,
+            self.endpoint_display,
+            self.region,
+            self.tuning.max_attempts,
+            send_crc32=request_checksum == "when_supported",
             on_request=self._count_request,
         )
         logger.info("Opened S3 client for %s", self.describe())
@@ -294,15 +313,25 @@ class S3StorageBackend(StorageBackend):
 
     # ----------------------------------------------------------------- metadata
 
+    async def _fast_ops(self) -> FastS3:
+        await self.ensure_open()
+        assert self._fast is not None
+        return self._fast
+
+    async def _head(self, key: str) -> dict[str, Any]:
+        """HeadObject through the lean request path; the answer is shaped like botocore's."""
+        fast = await self._fast_ops()
+        response = await fast.request("head_object", "HEAD", key)
+        return head_to_response(response.headers)
+
     async def stat(self, path: str) -> ObjectInfo:
         rel = validate_path(path)
         key = self.key_for(rel)
-        response = await self.call("head_object", key, Bucket=self.bucket_name, Key=key)
-        return _info_from_head(rel, response)
+        return _info_from_head(rel, await self._head(key))
 
     async def _existing_size(self, key: str) -> int:
         try:
-            response = await self.call("head_object", key, Bucket=self.bucket_name, Key=key)
+            response = await self._head(key)
         except ObjectNotFoundError:
             return 0
         return int(response.get("ContentLength", 0))
@@ -328,7 +357,7 @@ class S3StorageBackend(StorageBackend):
             if content_type:
                 extra["ContentType"] = content_type
             if size <= self.tuning.multipart_threshold:
-                await self._put_single(key, source, sha256, extra)
+                await self._put_single(key, source, sha256, content_type)
             else:
                 await self._put_multipart(key, source, extra, progress)
             reservation.commit(size - old_size)
@@ -344,7 +373,7 @@ class S3StorageBackend(StorageBackend):
         return key
 
     async def _put_single(
-        self, key: str, source: UploadSource, sha256: str, extra: dict[str, Any]
+        self, key: str, source: UploadSource, sha256: str, content_type: str | None
     ) -> None:
         data = await source.read_at(0, source.size)
         if len(data) != source.size:
@@ -360,15 +389,44 @@ class S3StorageBackend(StorageBackend):
                 "Try again once the file is complete.",
                 path=key,
             )
-        await self.call(
-            "put_object",
-            key,
-            Bucket=self.bucket_name,
-            Key=key,
-            Body=data,
-            ContentLength=len(data),
-            **extra,
+        # The content's SHA-256, just verified, is also the payload hash that SigV4 signs.
+        headers = {f"x-amz-meta-{SHA256_METADATA}": sha256}
+        if content_type:
+            headers["Content-Type"] = content_type
+        fast = await self._fast_ops()
+        if fast.send_crc32:
+            headers["x-amz-checksum-crc32"] = crc32_header(data)
+        await fast.request(
+            "put_object", "PUT", key, headers=headers, body=data, payload_sha256=sha256
         )
+        self.stats.bytes_uploaded += len(data)
+
+    async def put_part(self, upload: MultipartUpload, number: int, data: bytes) -> str:
+        """Upload one part; its SHA-256, which SigV4 signs, is computed off the event loop.
+
+        No CRC32 header here: the signed SHA-256 already covers the part, and a part checksum
+        would have to be declared at CreateMultipartUpload and repeated at completion.
+        """
+        fast = await self._fast_ops()
+        sha256 = await asyncio.to_thread(_sha256_hex, data)
+        response = await fast.request(
+            "upload_part",
+            "PUT",
+            upload.key,
+            query={"partNumber": str(number), "uploadId": upload.upload_id},
+            body=data,
+            payload_sha256=sha256,
+        )
+        self.stats.bytes_uploaded += len(data)
+        return str(response.headers.get("ETag", ""))
+
+    async def open_range(self, key: str, start: int, end: int, etag: str) -> BodyReader:
+        """Start a ranged GET of bytes ``start..end-1`` that fails if the ETag changed."""
+        fast = await self._fast_ops()
+        _head, body = await fast.open_get(
+            "get_object", key, {"Range": f"bytes={start}-{end - 1}", "If-Match": f'"{etag}"'}
+        )
+        return body
 
     async def _put_multipart(
         self,
@@ -479,10 +537,84 @@ class S3StorageBackend(StorageBackend):
     ) -> None:
         rel = validate_path(path)
         key = self.key_for(rel)
-        head = await self.call("head_object", key, Bucket=self.bucket_name, Key=key)
-        info = _info_from_head(rel, head)
         target = Path(local_path)
         started = time.monotonic()
+        # One plain GET answers size, ETag and metadata (no HEAD first). An object that fits
+        # in one part is read from it; a bigger one is fetched in parallel ranges instead.
+        fast = await self._fast_ops()
+        head, body = await fast.open_get("get_object", key, {})
+        info = _info_from_head(rel, head)
+        whole = False
+        if info.size <= self.tuning.part_size:
+            try:
+                whole = await self._download_whole(key, info, body, target, progress)
+            finally:
+                body.close()
+        else:
+            body.close()
+        if not whole:
+            await self._download_ranged(key, info, target, progress)
+        self.stats.bytes_downloaded += info.size
+        elapsed = time.monotonic() - started
+        logger.info(
+            "s3 download key=%s bytes=%d %.2fs (%s/s)",
+            key,
+            info.size,
+            elapsed,
+            human_size(info.size / elapsed if elapsed else 0),
+        )
+
+    async def _download_whole(
+        self,
+        key: str,
+        info: ObjectInfo,
+        body: BodyReader,
+        target: Path,
+        progress: ProgressCallback | None,
+    ) -> bool:
+        """Write the body of a plain GET to ``target``; ``False`` if the connection failed."""
+        etag = info.etag or ""
+        algorithm = "sha256" if info.sha256 else ("md5" if _is_plain_md5(etag) else None)
+        digest = hashlib.new(algorithm) if algorithm else None
+        try:
+            async with AtomicFile(target, expected_size=info.size) as out:
+                position = 0
+                while position < info.size:
+                    chunk = await self._next_chunk(body, info.size - position, key)
+                    await out.run(_write_and_hash, out, position, chunk, digest)
+                    position += len(chunk)
+                    await report_progress(progress, position)
+                verify_digest(
+                    self.bucket_name,
+                    key,
+                    algorithm,
+                    digest.hexdigest() if digest else None,
+                    info.sha256,
+                    etag,
+                )
+        except _InterruptedReadError as exc:
+            logger.warning(
+                "Reading %s was interrupted (%s); retrying in ranges",
+                key,
+                type(exc.__cause__).__name__ if exc.__cause__ else "connection closed",
+            )
+            return False
+        return True
+
+    async def _next_chunk(self, body: BodyReader, remaining: int, key: str) -> bytes:
+        try:
+            chunk = await body.read(min(READ_CHUNK, remaining))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise self.translate(exc, "get_object", key) from exc
+            raise _InterruptedReadError from exc
+        if not chunk:
+            raise _InterruptedReadError
+        return chunk
+
+    async def _download_ranged(
+        self, key: str, info: ObjectInfo, target: Path, progress: ProgressCallback | None
+    ) -> None:
         async with AtomicFile(target, expected_size=info.size) as out:
             await download_ranges(
                 self,
@@ -497,15 +629,6 @@ class S3StorageBackend(StorageBackend):
                 progress=progress,
                 max_attempts=self.tuning.max_attempts,
             )
-        self.stats.bytes_downloaded += info.size
-        elapsed = time.monotonic() - started
-        logger.info(
-            "s3 download key=%s bytes=%d %.2fs (%s/s)",
-            key,
-            info.size,
-            elapsed,
-            human_size(info.size / elapsed if elapsed else 0),
-        )
 
     async def iter_chunks(
         self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
@@ -602,11 +725,30 @@ class S3StorageBackend(StorageBackend):
         return url
 
 
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 async def _sha256_of(data: bytes) -> str:
     """Hash in a worker thread unless the data is small enough to hash in a blink."""
     if len(data) < MiB:
         return hashlib.sha256(data).hexdigest()
     return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+
+
+class _InterruptedReadError(Exception):
+    """A plain GET broke off: fetch the object again with retried ranged GETs."""
+
+
+def _write_and_hash(out: AtomicFile, offset: int, chunk: bytes, digest: Any) -> None:
+    """One worker-thread hop: write a chunk and add it to the running hash."""
+    out.pwrite_sync(offset, chunk)
+    if digest is not None:
+        digest.update(chunk)
+
+
+def _is_plain_md5(etag: str) -> bool:
+    return len(etag) == 32 and "-" not in etag and all(c in "0123456789abcdef" for c in etag)
 
 
 def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:

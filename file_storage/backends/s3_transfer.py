@@ -36,11 +36,24 @@ MiB = 1024 * 1024
 READ_CHUNK = MiB
 
 
-class S3Ops(Protocol):
-    """What the transfer functions need from the backend: translated, logged S3 calls."""
+class BodyStream(Protocol):
+    """The body of a GET: ``read(n)`` returns up to ``n`` bytes (``b""`` at the end)."""
 
-    async def call(self, operation: str, key: str, **kwargs: Any) -> dict[str, Any]:
-        """Run a client operation; raise a translated :class:`StorageError` on failure."""
+    async def read(self, n: int) -> bytes:
+        """Return the next bytes of the body."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class S3Ops(Protocol):
+    """What the transfer functions need from the backend: translated, logged S3 requests."""
+
+    async def put_part(self, upload: MultipartUpload, number: int, data: bytes) -> str:
+        """Upload part ``number``; return its ETag or raise a translated error."""
+
+    async def open_range(self, key: str, start: int, end: int, etag: str) -> BodyStream:
+        """Start a GET of bytes ``start..end-1`` if the ETag still matches."""
 
 
 def choose_part_size(size: int, preferred: int) -> int:
@@ -101,17 +114,7 @@ async def upload_parts(
                     "the upload was cancelled and nothing was stored.",
                     path=upload.key,
                 )
-            response = await ops.call(
-                "upload_part",
-                upload.key,
-                Bucket=upload.bucket,
-                Key=upload.key,
-                UploadId=upload.upload_id,
-                PartNumber=number,
-                Body=data,
-                ContentLength=length,
-            )
-            etags[number] = response["ETag"]
+            etags[number] = await ops.put_part(upload, number, data)
             del data
             transferred += length
             await report_progress(progress, transferred)
@@ -195,15 +198,7 @@ async def download_ranges(
         async def read_once() -> None:
             """One ranged GET from ``position``; advances it as bytes land on disk."""
             nonlocal position, transferred
-            response = await ops.call(
-                "get_object",
-                key,
-                Bucket=bucket,
-                Key=key,
-                Range=f"bytes={position}-{end - 1}",
-                IfMatch=f'"{etag}"',
-            )
-            body = response["Body"]
+            body = await ops.open_range(key, position, end, etag)
             try:
                 while position < end:
                     chunk = await body.read(min(READ_CHUNK, end - position))
@@ -222,7 +217,7 @@ async def download_ranges(
             except StorageError:
                 raise
             except Exception as exc:
-                if attempt == max_attempts or not _is_transient(exc):
+                if attempt == max_attempts or not is_transient(exc):
                     raise ops_error(ops, exc, key) from exc
                 logger.warning("Retrying range %d of %s after %s", index, key, type(exc).__name__)
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
@@ -247,6 +242,18 @@ async def download_ranges(
         if not hash_task.done():
             hash_task.cancel()
             await asyncio.gather(hash_task, return_exceptions=True)
+    verify_digest(bucket, key, algorithm, digest, expected_sha256, etag)
+
+
+def verify_digest(
+    bucket: str,
+    key: str,
+    algorithm: str | None,
+    digest: str | None,
+    expected_sha256: str | None,
+    etag: str,
+) -> None:
+    """Raise :class:`ChecksumMismatchError` unless the content hash matches what was recorded."""
     if algorithm == "sha256" and digest != expected_sha256:
         raise ChecksumMismatchError(
             f"s3://{bucket}/{key} arrived with SHA-256 {digest}, but the object records "
@@ -270,7 +277,7 @@ def ops_error(ops: S3Ops, exc: BaseException, key: str) -> StorageError:
     return StorageError(f"Download of {key} failed: {type(exc).__name__}")
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
     """Network hiccups worth another ranged GET (the bytes so far are kept)."""
     if isinstance(
         exc,

@@ -1,0 +1,333 @@
+"""A lean request path for the hot S3 calls: PUT (object and part), GET and HEAD.
+
+botocore spends 2-3 ms of event-loop CPU per request (endpoint rules, serialisation, event hooks,
+response parsing), which caps small-file transfers at a few hundred files per second, and it
+hashes every upload body on the event loop to sign it. Here botocore's own SigV4 signer signs each
+request (header auth, with the payload SHA-256 computed by the caller, off the event loop), and the
+backend's long-lived aiohttp session sends it. Everything else stays as the botocore path does it:
+
+- Errors become the same typed errors through :func:`translate_error_code` /
+  :func:`translate_s3_error` (a HEAD has no body: its status code is the code, as in botocore).
+- 5xx, 429, ``SlowDown``-style codes, timeouts and connection errors are retried with capped
+  exponential backoff and jitter, up to ``S3Tuning.max_attempts`` attempts in all.
+- Timeouts and the CA bundle are the aiohttp session's, built from the same tuning.
+- With ``request_checksum_calculation="when_supported"`` uploads also carry
+  ``x-amz-checksum-crc32``, as botocore would send; the payload SHA-256 is always signed.
+- Logs name the operation and key, never a URL, header or signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import logging
+import random
+import time
+import zlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import aiohttp
+import yarl
+from botocore.auth import EMPTY_SHA256_HASH, S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.exceptions import NoCredentialsError
+from botocore.utils import percent_encode_sequence
+
+from file_storage.backends.s3_errors import S3Context, translate_error_code, translate_s3_error
+from file_storage.backends.s3_listing import RETRYABLE_CODES, RETRYABLE_STATUS, _parse_error
+
+logger = logging.getLogger(__name__)
+
+#: Upload bodies are handed to the socket in slices this big, so asyncio's transport buffer
+#: (which copies whatever the socket does not take at once) never holds more than one slice.
+SEND_SLICE = 256 * 1024
+RETRY_STATUS = RETRYABLE_STATUS | {429}
+RETRY_CODES = RETRYABLE_CODES | {"Throttling", "ThrottlingException"}
+
+
+class _PrecomputedPayloadSigner(S3SigV4Auth):  # type: ignore[misc]
+    """SigV4 header signing with a payload hash computed by the caller (never on the loop)."""
+
+    def payload(self, request: AWSRequest) -> str:
+        value: str = request.context.get("payload_sha256") or EMPTY_SHA256_HASH
+        return value
+
+
+@dataclass(slots=True)
+class FastResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class BodyReader:
+    """A GET response body read in chunks of up to ``n`` bytes (``read``), then ``close``."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def read(self, n: int) -> bytes:
+        """Return up to ``n`` bytes, fewer only at the end of the body (``b""`` once done)."""
+        content = self._response.content
+        first = await content.read(n)
+        if len(first) >= n or not first:
+            return first
+        parts = [first]
+        got = len(first)
+        while got < n:
+            more = await content.read(n - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._response.release() if self._response.content.at_eof() else self._response.close()
+
+
+def crc32_header(data: bytes | memoryview) -> str:
+    """The value of ``x-amz-checksum-crc32`` for ``data``."""
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def head_to_response(headers: Mapping[str, str]) -> dict[str, Any]:
+    """The parts of botocore's HeadObject/GetObject response that the backend uses."""
+    metadata = {
+        name[len("x-amz-meta-") :]: value
+        for name, value in headers.items()
+        if name.lower().startswith("x-amz-meta-")
+    }
+    modified = headers.get("Last-Modified")
+    return {
+        "ContentLength": int(headers.get("Content-Length", "0")),
+        "ETag": headers.get("ETag", ""),
+        "LastModified": (
+            email.utils.parsedate_to_datetime(modified) if modified else datetime.now(UTC)
+        ),
+        "Metadata": {k.lower(): v for k, v in metadata.items()},
+        "ContentRange": headers.get("Content-Range"),
+    }
+
+
+class FastS3:
+    """Signs and sends single S3 requests for one bucket.
+
+    Args:
+        client: The backend's aiobotocore client (for its credentials and its URL for the bucket).
+        http: The backend's aiohttp session.
+        bucket: Bucket name.
+        endpoint: Endpoint shown in messages.
+        region: Signing region.
+        max_attempts: Attempts per request, counting the first.
+        send_crc32: Add ``x-amz-checksum-crc32`` to uploads (``when_supported``).
+        on_request: Called once per HTTP request sent.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        http: aiohttp.ClientSession,
+        bucket: str,
+        endpoint: str,
+        region: str,
+        max_attempts: int,
+        *,
+        send_crc32: bool,
+        on_request: Callable[[], None],
+    ) -> None:
+        self._client = client
+        self._http = http
+        self._bucket = bucket
+        self._endpoint = endpoint
+        self._region = region
+        self._max_attempts = max(1, max_attempts)
+        self.send_crc32 = send_crc32
+        self._on_request = on_request
+        self._base: tuple[str, str, str] | None = None
+
+    async def _base_url(self) -> tuple[str, str, str]:
+        """``(scheme, host, path prefix)`` for keys of the bucket, as botocore addresses them."""
+        if self._base is None:
+            probe = "leap-probe"
+            url: str = await self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": probe}, ExpiresIn=60
+            )
+            parts = urlsplit(url)
+            assert parts.path.endswith("/" + probe), "unexpected presigned URL layout"
+            self._base = (parts.scheme, parts.netloc, parts.path[: -len(probe)])
+        return self._base
+
+    async def _credentials(self) -> Any:
+        signer = self._client._request_signer
+        credentials = signer._credentials
+        if credentials is None:
+            raise NoCredentialsError()
+        return await credentials.get_frozen_credentials()
+
+    async def _signed(
+        self,
+        method: str,
+        key: str,
+        query: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        payload_sha256: str | None,
+    ) -> tuple[yarl.URL, dict[str, str]]:
+        scheme, host, prefix = await self._base_url()
+        path = prefix + quote(key, safe="/~")
+        query_string = percent_encode_sequence(dict(query)) if query else ""
+        url = urlunsplit((scheme, host, path, query_string, ""))
+        request = AWSRequest(method=method, url=url, headers=dict(headers))
+        request.context["payload_sha256"] = payload_sha256
+        signer = _PrecomputedPayloadSigner(await self._credentials(), "s3", self._region)
+        signer.add_auth(request)
+        return yarl.URL(url, encoded=True), dict(request.headers.items())
+
+    async def _attempts(
+        self,
+        operation: str,
+        method: str,
+        key: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | memoryview | None = None,
+        payload_sha256: str | None = None,
+        stream: bool = False,
+    ) -> aiohttp.ClientResponse:
+        """Send until a non-retryable answer; return the open response (status < 300)."""
+        ctx = S3Context(operation, self._bucket, self._endpoint, key)
+        base_headers = dict(headers or {})
+        if body is not None:
+            base_headers["Content-Length"] = str(len(body))
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                url, signed = await self._signed(method, key, query, base_headers, payload_sha256)
+            except Exception as exc:
+                raise translate_s3_error(exc, ctx) from None
+            self._on_request()
+            try:
+                response = await self._http.request(
+                    method,
+                    url,
+                    headers=signed,
+                    data=_body_payload(body),
+                    skip_auto_headers=("Content-Type",),
+                    auto_decompress=False,
+                )
+            except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+                if attempt == self._max_attempts or isinstance(exc, aiohttp.ClientSSLError):
+                    raise translate_s3_error(exc, ctx) from None
+                await _backoff(attempt)
+                continue
+            if response.status < 300:
+                if not stream:
+                    try:
+                        await response.read()
+                    except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+                        response.close()
+                        if attempt == self._max_attempts:
+                            raise translate_s3_error(exc, ctx) from None
+                        await _backoff(attempt)
+                        continue
+                return response
+            try:
+                raw = await response.read()
+            except (TimeoutError, aiohttp.ClientError, ConnectionError):
+                raw = b""
+            finally:
+                response.release()
+            code, message = _parse_error(raw) if raw else ("", None)
+            if (
+                response.status in RETRY_STATUS or code in RETRY_CODES
+            ) and attempt < self._max_attempts:
+                await _backoff(attempt)
+                continue
+            raise translate_error_code(code or str(response.status), response.status, message, ctx)
+        raise AssertionError("unreachable")
+
+    async def request(
+        self,
+        operation: str,
+        method: str,
+        key: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | memoryview | None = None,
+        payload_sha256: str | None = None,
+    ) -> FastResponse:
+        """One request whose answer is read whole (PUT, HEAD, small GET); logged like ``call``."""
+        started = time.monotonic()
+        try:
+            response = await self._attempts(
+                operation,
+                method,
+                key,
+                query=query,
+                headers=headers,
+                body=body,
+                payload_sha256=payload_sha256,
+            )
+        except Exception as exc:
+            logger.info(
+                "s3 %s key=%s failed after %.3fs: %s",
+                operation,
+                key,
+                time.monotonic() - started,
+                type(exc).__name__,
+            )
+            raise
+        data = await response.read()
+        response.release()
+        logger.info(
+            "s3 %s key=%s bytes=%d %.3fs",
+            operation,
+            key,
+            len(body) if body is not None else len(data),
+            time.monotonic() - started,
+        )
+        return FastResponse(response.status, response.headers, data)
+
+    async def open_get(
+        self, operation: str, key: str, headers: Mapping[str, str]
+    ) -> tuple[dict[str, Any], BodyReader]:
+        """Start a GET and return its head (as botocore's dict) and a reader for its body."""
+        started = time.monotonic()
+        try:
+            response = await self._attempts(operation, "GET", key, headers=headers, stream=True)
+        except Exception as exc:
+            logger.info(
+                "s3 %s key=%s failed after %.3fs: %s",
+                operation,
+                key,
+                time.monotonic() - started,
+                type(exc).__name__,
+            )
+            raise
+        logger.info("s3 %s key=%s %.3fs", operation, key, time.monotonic() - started)
+        head = head_to_response(response.headers)
+        head["Status"] = response.status
+        return head, BodyReader(response)
+
+
+def _body_payload(body: bytes | memoryview | None) -> Any:
+    if body is None or len(body) <= SEND_SLICE:
+        return body
+    return _slices(body)
+
+
+async def _slices(body: bytes | memoryview) -> AsyncIterator[memoryview]:
+    view = memoryview(body)
+    for start in range(0, len(view), SEND_SLICE):
+        yield view[start : start + SEND_SLICE]
+
+
+async def _backoff(attempt: int) -> None:
+    """Sleep with full jitter: up to 0.1 s, 0.2 s, 0.4 s... capped at 20 s."""
+    await asyncio.sleep(random.uniform(0, min(20.0, 0.1 * 2 ** (attempt - 1))))  # noqa: S311
