@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -82,3 +83,41 @@ def test_demo_window_screenshot(xvfb_display: str, tmp_path: Path, theme: str) -
     )
     assert leftover.stdout.strip() == "", "the demo SeaweedFS outlived the app"
     assert time.monotonic() - started < 120
+
+
+def test_sigterm_quits_the_demo_app_within_five_seconds(xvfb_display: str, tmp_path: Path) -> None:
+    """RELIABILITY F10 from outside: SIGTERM closes the window, the sandbox stops, exit 0."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STORAGE_")},
+        "DISPLAY": xvfb_display,
+        "QT_QPA_PLATFORM": "xcb",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "HOME": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.main", "--demo"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    marker = tmp_path / "data" / "LeapSync" / "Leap Sync" / "demo" / "samples-created"
+    deadline = time.monotonic() + 90
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert marker.exists(), "the demo never finished starting"
+    time.sleep(1.0)  # let the trees and usage count start their requests
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    try:
+        _out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert time.monotonic() - started < 5.0
+    assert process.returncode == 0, err[-3000:]
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True, check=False
+    )
+    assert leftover.stdout.strip() == "", "the demo SeaweedFS outlived the app"
