@@ -614,6 +614,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel running work (aborting uploads, removing temp files) before closing."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop any more (interpreter or test teardown): nothing to await
+            self._closed_cleanly = True
         if self._closed_cleanly:
             event.accept()
             self.closed.emit()
