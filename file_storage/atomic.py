@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import itertools
 import logging
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -33,11 +36,32 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = ".leap-partial"
+#: A folder is swept for leftovers of dead writers at most this often per process: sweeping lists
+#: the whole folder, so doing it for every file of a 1000-file download would cost O(n^2).
+SWEEP_INTERVAL_S = 60.0
+
+# Unique per process without a getrandom() call per file (os.urandom costs ~0.1 ms here): a
+# random tag drawn once (again after fork), then a counter.
+_name_tag = secrets.token_hex(2)
+_name_counter = itertools.count()
+_swept: dict[Path, float] = {}
+_swept_lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    global _name_tag, _name_counter
+    _name_tag = secrets.token_hex(2)
+    _name_counter = itertools.count()
+    _swept.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def partial_name_for(target: Path) -> Path:
     """Return a fresh temp path beside ``target`` tagged with this process's PID."""
-    return target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+    token = f"{_name_tag}{next(_name_counter) & 0xFFFFFFFF:08x}"
+    return target.with_name(f".{target.name}.{os.getpid()}-{token}{PARTIAL_SUFFIX}")
 
 
 def is_partial(name: str) -> bool:
@@ -55,10 +79,29 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_partials(target: Path) -> int:
-    """Delete temp files for ``target`` left by processes that no longer run; return how many."""
+def sweep_stale_partials(target: Path) -> int:
+    """Remove dead writers' temp files in ``target``'s folder, at most once a minute per folder.
+
+    The first write into a folder in this process removes every leftover there (any target),
+    so later writes into the same folder need not list it again.
+    """
+    folder = target.parent
+    now = time.monotonic()
+    with _swept_lock:
+        last = _swept.get(folder)
+        if last is not None and now - last < SWEEP_INTERVAL_S:
+            return 0
+        _swept[folder] = now
+    return remove_stale_partials(target, any_target=True)
+
+
+def remove_stale_partials(target: Path, *, any_target: bool = False) -> int:
+    """Delete temp files for ``target`` left by processes that no longer run; return how many.
+
+    With ``any_target``, remove such leftovers of every file in ``target``'s folder.
+    """
     removed = 0
-    prefix = f".{target.name}."
+    prefix = "." if any_target else f".{target.name}."
     try:
         siblings = list(os.scandir(target.parent))
     except OSError:
@@ -68,6 +111,8 @@ def remove_stale_partials(target: Path) -> int:
         if not (name.startswith(prefix) and name.endswith(PARTIAL_SUFFIX)):
             continue
         tag = name[len(prefix) : -len(PARTIAL_SUFFIX)]
+        if any_target:
+            tag = tag.rpartition(".")[2]
         pid_text, _, _token = tag.partition("-")
         if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
             try:
@@ -143,7 +188,7 @@ class AtomicFile:
     def _open(self) -> None:
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_partials(self.target)
+            sweep_stale_partials(self.target)
             # Create first, check space second: a read-only folder must say "permission
             # denied", not "disk full".
             self._fd = os.open(

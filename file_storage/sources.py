@@ -19,6 +19,8 @@ from file_storage.errors import SourceChangedError
 from file_storage.io_threads import ThreadCalls
 
 HASH_CHUNK = 4 * 1024 * 1024
+#: Files up to this size are read and hashed in the same worker-thread hop that opens them.
+PREFETCH_LIMIT = 1024 * 1024
 
 
 class UploadSource(Protocol):
@@ -87,6 +89,7 @@ class FileSource:
         self._fd: int | None = None
         self._identity: _Identity | None = None
         self._sha256: str | None = None
+        self._content: bytes | None = None
         self._calls = ThreadCalls()
 
     async def __aenter__(self) -> FileSource:
@@ -110,6 +113,15 @@ class FileSource:
             os.close(self._fd)
             self._fd = None
             raise SourceChangedError(f"{self.path} is not a regular file.", path=str(self.path))
+        if self._identity.size <= PREFETCH_LIMIT:
+            # A small file costs one hop for open, stat, read and hash, not four.
+            try:
+                content = os.pread(self._fd, self._identity.size + 1, 0)
+            except OSError as exc:
+                raise translate_os_error(exc, self.path, "reading") from exc
+            if len(content) == self._identity.size:
+                self._content = content
+                self._sha256 = hashlib.sha256(content).hexdigest()
 
     def _stat(self) -> _Identity:
         assert self._fd is not None
@@ -123,9 +135,20 @@ class FileSource:
 
     async def read_at(self, offset: int, length: int) -> bytes:
         assert self._fd is not None
+        if self._content is not None:
+            return self._content[offset : offset + length]
         fd = self._fd
         try:
             return await self._calls.run(os.pread, fd, length, offset)
+        except OSError as exc:
+            raise translate_os_error(exc, self.path, "reading") from exc
+
+    async def read_into(self, offset: int, buffer: memoryview) -> int:
+        """Fill ``buffer`` from ``offset``; return how many bytes were read (fewer at the end)."""
+        assert self._fd is not None
+        fd = self._fd
+        try:
+            return await self._calls.run(_pread_into, fd, buffer, offset)
         except OSError as exc:
             raise translate_os_error(exc, self.path, "reading") from exc
 
@@ -152,29 +175,45 @@ class FileSource:
     def _hash_step(self, digest: hashlib._Hash, offset: int) -> int:
         """Hash up to 64 MiB from ``offset``; return how many bytes were read."""
         assert self._fd is not None
+        buffer = bytearray(HASH_CHUNK)  # reused: no 4 MiB allocation per chunk
+        view = memoryview(buffer)
         done = 0
         while done < 16 * HASH_CHUNK:
-            chunk = os.pread(self._fd, HASH_CHUNK, offset + done)
-            if not chunk:
+            read = os.preadv(self._fd, [view], offset + done)
+            if not read:
                 break
-            digest.update(chunk)
-            done += len(chunk)
+            digest.update(view[:read])
+            done += read
         return done
 
-    async def check_unchanged(self) -> None:
-        now = await self._calls.run(self._stat)
-        path_changed = False
+    def _changed(self) -> bool:
+        """Compare the open file and the path with what was opened (one worker-thread hop)."""
+        now = self._stat()
         try:
-            st = await self._calls.run(os.stat, self.path)
+            st = os.stat(self.path)
             path_changed = (st.st_ino, st.st_dev) != (now.inode, now.device)
         except FileNotFoundError:
             path_changed = True
-        if now != self._identity or path_changed:
+        return now != self._identity or path_changed
+
+    async def check_unchanged(self) -> None:
+        if await self._calls.run(self._changed):
             raise SourceChangedError(
                 f"{self.path} was modified while it was being transferred; nothing was "
                 "committed. Wait until the file is complete and try again.",
                 path=str(self.path),
             )
+
+
+def _pread_into(fd: int, buffer: memoryview, offset: int) -> int:
+    """Read into ``buffer`` at ``offset`` until it is full or the file ends."""
+    done = 0
+    while done < len(buffer):
+        read = os.preadv(fd, [buffer[done:]], offset + done)
+        if not read:
+            break
+        done += read
+    return done
 
 
 def hash_file_sync(path: Path) -> str:

@@ -401,7 +401,7 @@ class S3StorageBackend(StorageBackend):
         )
         self.stats.bytes_uploaded += len(data)
 
-    async def put_part(self, upload: MultipartUpload, number: int, data: bytes) -> str:
+    async def put_part(self, upload: MultipartUpload, number: int, data: bytes | memoryview) -> str:
         """Upload one part; its SHA-256, which SigV4 signs, is computed off the event loop.
 
         No CRC32 header here: the signed SHA-256 already covers the part, and a part checksum
@@ -725,7 +725,7 @@ class S3StorageBackend(StorageBackend):
         return url
 
 
-def _sha256_hex(data: bytes) -> str:
+def _sha256_hex(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
 

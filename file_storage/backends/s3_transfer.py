@@ -49,7 +49,7 @@ class BodyStream(Protocol):
 class S3Ops(Protocol):
     """What the transfer functions need from the backend: translated, logged S3 requests."""
 
-    async def put_part(self, upload: MultipartUpload, number: int, data: bytes) -> str:
+    async def put_part(self, upload: MultipartUpload, number: int, data: bytes | memoryview) -> str:
         """Upload part ``number``; return its ETag or raise a translated error."""
 
     async def open_range(self, key: str, start: int, end: int, etag: str) -> BodyStream:
@@ -101,13 +101,23 @@ async def upload_parts(
     numbers = iter(range(1, count + 1))
     etags: dict[int, str] = {}
     transferred = 0
+    read_into = getattr(source, "read_into", None)
 
     async def worker() -> None:
         nonlocal transferred
+        # One buffer per worker, reused for every part: memory stays at concurrency x part
+        # size, and no 16 MiB bytes object is allocated and freed per part (glibc keeps freed
+        # big blocks from worker threads' arenas, so RSS would creep far above that).
+        buffer = bytearray(min(part_size, size)) if read_into is not None else None
         for number in numbers:
             offset = (number - 1) * part_size
             length = min(part_size, size - offset)
-            data = await source.read_at(offset, length)
+            data: bytes | memoryview
+            if buffer is not None and read_into is not None:
+                view = memoryview(buffer)[:length]
+                data = view[: await read_into(offset, view)]
+            else:
+                data = await source.read_at(offset, length)
             if len(data) != length:
                 raise SourceChangedError(
                     f"{source.description} ended after {offset + len(data)} of {size} bytes; "
