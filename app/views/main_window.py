@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -53,6 +54,30 @@ logger = logging.getLogger(__name__)
 SHARE_EXPIRY = {"1 hour": 3600, "1 day": 86_400, "7 days": 604_800}
 REFRESH_DELAY_MS = 400
 MAX_NAMED_IN_CONFIRM = 10
+
+
+async def run_dialog(dialog: QDialog) -> int:
+    """Show a window-modal dialog without a nested event loop and await its result.
+
+    ``exec()`` would run a second Qt loop inside the running asyncio task: qasync cannot step
+    other tasks from there, so every transfer froze while a confirmation was open (and after).
+    """
+    result: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def finished(code: int) -> None:
+        if not result.done():
+            result.set_result(code)
+
+    if isinstance(dialog, QMessageBox):
+        dialog.buttonClicked.connect(lambda button: finished(int(dialog.standardButton(button))))
+        dialog.finished.connect(lambda _code: finished(int(QMessageBox.StandardButton.Cancel)))
+    else:
+        dialog.finished.connect(finished)
+    dialog.open()
+    try:
+        return await result
+    finally:
+        dialog.deleteLater()
 
 
 class MainWindow(QMainWindow):
@@ -440,12 +465,12 @@ class MainWindow(QMainWindow):
         if not files:
             self.notify("info", "Nothing to delete: the selected folders are empty.")
             return
-        if not self.confirm_delete(side, files):
+        if not await self.confirm_delete(side, files):
             return
         job = self.queue.add_delete(backend, [f.path for f in files])
         self._effects[job.id] = (side, files[0].path, -sum(f.size for f in files))
 
-    def confirm_delete(self, side: str, files: list[ObjectInfo]) -> bool:
+    async def confirm_delete(self, side: str, files: list[ObjectInfo]) -> bool:
         """Ask before deleting; the question names the files (up to ten) and the total size."""
         where = "the S3 bucket" if side == SIDE_S3 else "the local store"
         named = "\n".join(f"  {f.path}" for f in files[:MAX_NAMED_IN_CONFIRM])
@@ -463,7 +488,8 @@ class MainWindow(QMainWindow):
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Yes).setText("Delete")
-        return box.exec() == QMessageBox.StandardButton.Yes
+        clicked = await run_dialog(box)
+        return clicked == QMessageBox.StandardButton.Yes
 
     def refresh(self) -> None:
         """List the focused pane's current folder again and recount usage."""
@@ -478,11 +504,16 @@ class MainWindow(QMainWindow):
         if remote is None or not paths:
             self.notify("info", "Select a file in the S3 pane to share.")
             return
-        choice, ok = QInputDialog.getItem(
-            self, "Share link", f"Link to {paths[0]} expires after:", list(SHARE_EXPIRY), 1, False
-        )
-        if not ok:
+        dialog = QInputDialog(self)
+        dialog.setObjectName("shareLinkDialog")
+        dialog.setWindowTitle("Share link")
+        dialog.setLabelText(f"Link to {paths[0]} expires after:")
+        dialog.setComboBoxItems(list(SHARE_EXPIRY))
+        dialog.setComboBoxEditable(False)
+        dialog.setTextValue("1 day")
+        if await run_dialog(dialog) != QInputDialog.DialogCode.Accepted:
             return
+        choice = dialog.textValue()
         url = await remote.get_presigned_url(paths[0], SHARE_EXPIRY[choice])
         QGuiApplication.clipboard().setText(url)
         self.notify("info", f"Link copied to the clipboard; it expires after {choice}.")
@@ -495,13 +526,15 @@ class MainWindow(QMainWindow):
             return
         current = pane.current_folder()
         slug = StoragePathBuilder.parse_user_slug(current) or "user_000001"
-        text, ok = QInputDialog.getText(
-            self,
-            "New recording",
-            "User and recording ID (user_NNNNNN/recording-id):",
-            text=f"{slug}/",
-        )
-        if not ok or not text.strip():
+        dialog = QInputDialog(self)
+        dialog.setObjectName("newRecordingDialog")
+        dialog.setWindowTitle("New recording")
+        dialog.setLabelText("User and recording ID (user_NNNNNN/recording-id):")
+        dialog.setTextValue(f"{slug}/")
+        if await run_dialog(dialog) != QInputDialog.DialogCode.Accepted:
+            return
+        text = dialog.textValue()
+        if not text.strip():
             return
         user, _, recording = text.strip().partition("/")
         folder = StoragePathBuilder().recording_root(user, recording)
@@ -573,9 +606,15 @@ class MainWindow(QMainWindow):
     def _flush_refreshes(self) -> None:
         for side, folders in self._pending_refresh.items():
             model = self.remote_model if side == SIDE_S3 else self.local_model
-            for folder in sorted(folders):
-                if model.index_for(folder).isValid() or folder == "":
-                    model.refresh(folder)
+            targets: set[str] = set()
+            for folder in folders:
+                # A new recording folder is not in the tree yet: refresh its nearest known
+                # ancestor, which then lists it.
+                while folder and not model.index_for(folder).isValid():
+                    folder = folder.rpartition("/")[0]
+                targets.add(folder)
+            for folder in sorted(targets):
+                model.refresh(folder)
             folders.clear()
 
     # ----------------------------------------------------------------- profiles
