@@ -49,6 +49,7 @@ SIDE_S3 = "s3"
 SIDE_OS = "os"
 
 COLUMNS = ("Name", "Size", "Modified", "Status")
+_COLUMN_COUNT = len(COLUMNS)
 NAME_COLUMN, SIZE_COLUMN, MODIFIED_COLUMN, STATUS_COLUMN = range(len(COLUMNS))
 
 #: Raw values for sorting (numbers and timestamps), so "9 KiB" never sorts after "10 MiB".
@@ -65,6 +66,14 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+_ROOT_FLAGS = Qt.ItemFlag.ItemIsDropEnabled
+_ROW_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+)
+_FOLDER_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemIsDropEnabled
+# Files never have children: views then skip asking hasChildren() for each of them.
+_FILE_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
 LOADING_TEXT = "Loading…"
 FAILED_TEXT = "Failed to load"
@@ -129,35 +138,35 @@ def _is_under(path: str, folder: str) -> bool:
 
 
 class _Node:
-    """One row. Rows are only ever appended or dropped all at once, so ``row`` stays valid."""
+    """One row; ``row`` is its place in ``parent.children``, renumbered whenever rows move."""
 
     __slots__ = (
-        "by_key", "children", "error", "info", "kind", "name", "parent", "path", "peer_files",
-        "peer_folders", "row", "state",
+        "by_key", "children", "error", "info", "is_folder", "kind", "name", "parent", "path",
+        "peer_files", "peer_folders", "row", "state",
     )  # fmt: skip
 
     def __init__(
         self, kind: NodeKind, path: str, parent: _Node | None, row: int, info: ObjectInfo | None
     ) -> None:
         self.kind = kind
+        self.is_folder = kind is not NodeKind.FILE
         self.path = path
         self.name = path.rpartition("/")[2]
         self.parent = parent
         self.row = row
         self.info = info
-        self.children: list[_Node] = []
-        self.by_key: dict[str, _Node] = {}  # "name/" for folders, "name" for files
+        # Files share one empty list and dict: a 20,000-file folder then costs two objects per
+        # row for the garbage collector to walk, not four.
+        self.children: list[_Node] = [] if self.is_folder else _NO_CHILDREN
+        self.by_key: dict[str, _Node] = {} if self.is_folder else _NO_KEYS
         self.state = LoadState.UNLOADED
         self.error: str | None = None
         self.peer_files: set[str] | None = None
         self.peer_folders: set[str] | None = None
 
     @property
-    def is_folder(self) -> bool:
-        return self.kind is not NodeKind.FILE
-
-    @property
     def key(self) -> str:
+        """The lookup key in the parent: ``"name/"`` for folders, so a file may share a name."""
         return self.name + "/" if self.is_folder else self.name
 
     def reset(self) -> None:
@@ -166,6 +175,18 @@ class _Node:
         self.state = LoadState.UNLOADED
         self.error = None
         self.peer_files = self.peer_folders = None
+
+
+_NO_CHILDREN: list[_Node] = []
+_NO_KEYS: dict[str, _Node] = {}
+
+
+def _name_key(node: _Node) -> str:
+    return node.name.casefold()
+
+
+def _file_rank(node: _Node) -> bool:
+    return not node.is_folder
 
 
 class StorageTreeModel(QAbstractItemModel):
@@ -207,31 +228,37 @@ class StorageTreeModel(QAbstractItemModel):
         self._root = _Node(NodeKind.ROOT, "", None, 0, None)
         self._totals: dict[str, int] = {}
         self._missing = Presence.LOCAL_ONLY if side == SIDE_LOCAL else Presence.S3_ONLY
+        self._sort_column = -1  # listing order until a view asks for a sort
+        self._descending = False
 
     # ----------------------------------------------------------------- structure
 
+    # index(), parent(), flags() and rowCount() run for every row each time a view lays out an
+    # open folder (20,000 times for a big prefix), so they avoid helpers and enum arithmetic.
+
     def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
-        return self.createIndex(row, column, self._node(parent).children[row])
+        children = parent.internalPointer().children if parent.isValid() else self._root.children
+        if 0 <= row < len(children) and 0 <= column < _COLUMN_COUNT and parent.column() <= 0:
+            return self.createIndex(row, column, children[row])
+        return QModelIndex()
 
     def parent(self, child: ModelIndex | None = None) -> Any:  # type: ignore[override]
         if child is None:
             return super().parent()  # QObject.parent(), for Python callers
         if not child.isValid():
             return QModelIndex()
-        up = self._node(child).parent
+        up = child.internalPointer().parent
         if up is None or up is self._root:
             return QModelIndex()
         return self.createIndex(up.row, 0, up)
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        if parent.column() > 0:
-            return 0
-        return len(self._node(parent).children)
+        if not parent.isValid():
+            return len(self._root.children)
+        return 0 if parent.column() > 0 else len(parent.internalPointer().children)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return len(COLUMNS)
+        return _COLUMN_COUNT
 
     def hasChildren(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: B008
         # Unlisted folders claim children so the view draws an expander and asks for them.
@@ -345,7 +372,7 @@ class StorageTreeModel(QAbstractItemModel):
     # ----------------------------------------------------------------- loader answers
 
     def add_page(self, path: str, folders: Sequence[str], files: Sequence[ObjectInfo]) -> None:
-        """Append one listing page under the folder ``path`` (one insert batch per page).
+        """Add one listing page under the folder ``path`` (one insert batch per page).
 
         Pages for a folder that is not loading any more (refreshed, or dropped with its parent)
         are ignored, so a late answer can never land in the wrong place.
@@ -353,25 +380,41 @@ class StorageTreeModel(QAbstractItemModel):
         node = self._find(path)
         if node is None or node.state is not LoadState.LOADING:
             return
-        entries = [(folder, True, None) for folder in folders]
-        entries += [(info.path, False, info) for info in files]
-        fresh: list[_Node] = []
-        row = len(node.children)
-        for child_path, is_folder, info in entries:
-            if child_path.rpartition("/")[0] != path:
-                logger.warning("Listing of %r returned %r; skipping it", path, child_path)
-                continue
-            kind = node_kind_for(child_path, is_folder=is_folder)
-            child = _Node(kind, child_path, node, row + len(fresh), info)
-            if child.key in node.by_key:
-                continue  # S3 may repeat a common prefix across pages
-            node.by_key[child.key] = child
-            fresh.append(child)
+        fresh = self._new_children(node, folders, files)
         if not fresh:
             return
-        self.beginInsertRows(self._index_of(node), row, row + len(fresh) - 1)
+        start = len(node.children)
+        if self._sort_column >= 0:
+            self._order(fresh)
+        for offset, child in enumerate(fresh):
+            child.row = start + offset
+        self.beginInsertRows(self._index_of(node), start, start + len(fresh) - 1)
         node.children.extend(fresh)
         self.endInsertRows()
+        # Listings arrive in name order, so with the default sort the page simply follows the
+        # rows before it; otherwise one layout change puts the new rows in their places.
+        if (
+            self._sort_column >= 0
+            and start
+            and not self._in_order(node.children[start - 1], fresh[0])
+        ):
+            self._relayout([node])
+
+    def _new_children(
+        self, node: _Node, folders: Sequence[str], files: Sequence[ObjectInfo]
+    ) -> list[_Node]:
+        fresh: list[_Node] = []
+        entries = [(folder, True, None) for folder in folders]
+        entries += [(info.path, False, info) for info in files]
+        for child_path, is_folder, info in entries:
+            if child_path.rpartition("/")[0] != node.path:
+                logger.warning("Listing of %r returned %r; skipping it", node.path, child_path)
+                continue
+            child = _Node(node_kind_for(child_path, is_folder=is_folder), child_path, node, 0, info)
+            if child.key not in node.by_key:  # S3 may repeat a common prefix across pages
+                node.by_key[child.key] = child
+                fresh.append(child)
+        return fresh
 
     def finish_loading(self, path: str, error: str | None = None) -> None:
         """End the listing of ``path``; ``error`` is the human message when it failed."""
@@ -381,6 +424,8 @@ class StorageTreeModel(QAbstractItemModel):
         node.state = LoadState.FAILED if error else LoadState.LOADED
         node.error = error
         self._emit_row_changed(node)
+        if node.parent is not None:
+            self._resort([node.parent], STATUS_COLUMN)
 
     def set_presence(
         self, folder_path: str, peer_files: Iterable[str], peer_folders: Iterable[str]
@@ -392,15 +437,16 @@ class StorageTreeModel(QAbstractItemModel):
         node.peer_files = set(peer_files)
         node.peer_folders = set(peer_folders)
         self._emit_column_changed(node, STATUS_COLUMN)
+        self._resort([node], STATUS_COLUMN)
 
     def set_recording_totals(self, totals: Mapping[str, int]) -> None:
         """Record recordings' total sizes, keyed by recording path (rows may come later)."""
         self._totals.update(totals)
-        parents = {path.rpartition("/")[0] for path in totals}
-        for parent_path in parents:
-            node = self._find(parent_path)
-            if node is not None:
-                self._emit_column_changed(node, SIZE_COLUMN)
+        folders = [self._find(path) for path in {path.rpartition("/")[0] for path in totals}]
+        loaded = [folder for folder in folders if folder is not None]
+        for folder in loaded:
+            self._emit_column_changed(folder, SIZE_COLUMN)
+        self._resort(loaded, SIZE_COLUMN)
 
     @Slot(str)
     def refresh(self, path: str) -> None:
@@ -419,6 +465,79 @@ class StorageTreeModel(QAbstractItemModel):
             node.reset()
         self._totals = {p: s for p, s in self._totals.items() if not _is_under(p, node.path)}
         self.fetchMore(parent)
+
+    # ----------------------------------------------------------------- sorting
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort every loaded folder by ``column``, folders first; new pages keep the order.
+
+        The model sorts, not a ``QSortFilterProxyModel``: a proxy compares rows by calling
+        ``data()`` twice per comparison, some 600,000 Python calls (seconds of frozen window)
+        for a 20,000-row folder, where a key sort here takes milliseconds.
+        """
+        self._sort_column = column
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        if column < 0:
+            return
+        folders, pending = [], [self._root]
+        while pending:
+            folder = pending.pop()
+            folders.append(folder)
+            pending.extend(child for child in folder.children if child.children)
+        self._relayout(folders)
+
+    def sort_order(self) -> tuple[int, Qt.SortOrder]:
+        """The column and order rows are kept in (column ``-1``: listing order)."""
+        order = Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
+        return self._sort_column, order
+
+    def _primary(self, node: _Node) -> str | int | float:
+        if self._sort_column == NAME_COLUMN:
+            return node.name.casefold()
+        if self._sort_column == SIZE_COLUMN:
+            size = self._size(node)
+            return -1 if size is None else size
+        if self._sort_column == MODIFIED_COLUMN:
+            return node.info.modified.timestamp() if node.info else 0.0
+        return self._display(node, STATUS_COLUMN)
+
+    def _order(self, nodes: list[_Node]) -> None:
+        """Sort in place: folders first, then the sort column, ties by name (stable passes)."""
+        nodes.sort(key=_name_key)
+        nodes.sort(key=self._primary, reverse=self._descending)
+        nodes.sort(key=_file_rank)
+
+    def _in_order(self, first: _Node, second: _Node) -> bool:
+        """Whether ``first`` may stand before ``second`` under the current sort."""
+        if first.is_folder != second.is_folder:
+            return first.is_folder
+        a, b = self._primary(first), self._primary(second)
+        if a != b:
+            return (a < b) != self._descending  # type: ignore[operator]
+        return _name_key(first) <= _name_key(second)
+
+    def _resort(self, folders: Iterable[_Node], column: int) -> None:
+        """Re-sort ``folders`` after values in ``column`` changed, if rows are sorted by it."""
+        if self._sort_column == column:
+            self._relayout([folder for folder in folders if len(folder.children) > 1])
+
+    def _relayout(self, folders: list[_Node]) -> None:
+        # A whole-model layout change: PySide's emit() takes no parents/hint arguments, and
+        # the proxy only re-maps the folders a view has opened.
+        if not folders:
+            return
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        for folder in folders:
+            self._order(folder.children)
+            for row, child in enumerate(folder.children):
+                child.row = row
+        self.changePersistentIndexList(before, [self._moved(index) for index in before])
+        self.layoutChanged.emit()
+
+    def _moved(self, index: QModelIndex) -> QModelIndex:
+        node: _Node = index.internalPointer()
+        return self.createIndex(node.row, index.column(), node)
 
     # ----------------------------------------------------------------- lookups
 
@@ -493,12 +612,8 @@ class StorageTreeModel(QAbstractItemModel):
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
-            return Qt.ItemFlag.ItemIsDropEnabled
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        flags |= Qt.ItemFlag.ItemIsDragEnabled
-        if self._node(index).is_folder:
-            return flags | Qt.ItemFlag.ItemIsDropEnabled
-        return flags | Qt.ItemFlag.ItemNeverHasChildren
+            return _ROOT_FLAGS
+        return _FOLDER_FLAGS if index.internalPointer().is_folder else _FILE_FLAGS
 
     def supportedDropActions(self) -> Qt.DropAction:
         # Copy only: a "move" drop would make the view remove the dragged rows itself; whether a

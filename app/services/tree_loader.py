@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -22,11 +23,44 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.models.storage_tree import StorageTreeModel, is_recordings_folder
-from file_storage.backends.base import StorageBackend
+from file_storage.backends.base import ObjectInfo, StorageBackend
 from file_storage.errors import StorageError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+#: Longest a listed page waits before its rows are shown (seconds).
+BATCH_MAX_AGE = 1.0
+
+
+class _Batch:
+    """Listing pages waiting to be handed to the model as one insert."""
+
+    def __init__(self) -> None:
+        self.folders: list[str] = []
+        self.files: list[ObjectInfo] = []
+        self._since = time.monotonic()
+
+    @property
+    def size(self) -> int:
+        return len(self.folders) + len(self.files)
+
+    def age(self) -> float:
+        return time.monotonic() - self._since
+
+    def add(self, folders: list[str], files: list[ObjectInfo]) -> None:
+        self.folders.extend(folders)
+        self.files.extend(files)
+
+    def flush_into(self, model: StorageTreeModel, path: str) -> int:
+        """Give the rows to the model; return how many there were."""
+        size = self.size
+        if size:
+            model.add_page(path, self.folders, self.files)
+        self.folders, self.files = [], []
+        self._since = time.monotonic()
+        return size
 
 
 class TreeLoader(QObject):
@@ -146,15 +180,25 @@ class TreeLoader(QObject):
         return task
 
     async def _list_into_model(self, path: str) -> tuple[int, list[str]]:
-        count = 0
+        """Feed the listing of ``path`` to the model; return the row count and the sub-folders.
+
+        The first page goes to the model at once. Later pages are merged into batches at least
+        as large as what is already shown (or a second's worth): every insert under an open
+        folder makes ``QTreeView`` lay out the whole folder again, at roughly 20 µs a row through
+        PySide, so a 20,000-row folder is laid out 6 times instead of 20.
+        """
+        batch = _Batch()
+        shown = 0
         folders: list[str] = []
         async for page in self.backend.iter_pages(path, recursive=False):
-            self.model.add_page(path, page.folders, page.files)
-            count += len(page.folders) + len(page.files)
+            batch.add(page.folders, page.files)
             folders.extend(page.folders)
             if page.unsafe_keys:
                 logger.warning("%s: skipped %d unsafe key(s)", path, len(page.unsafe_keys))
-        return count, folders
+            if batch.size >= shown or batch.age() >= BATCH_MAX_AGE:
+                shown += batch.flush_into(self.model, path)
+        shown += batch.flush_into(self.model, path)
+        return shown, folders
 
     def _fail(self, path: str, message: str) -> None:
         logger.warning("Listing %r failed: %s", path, message)
