@@ -21,7 +21,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import boto3
 import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -91,14 +90,7 @@ async def main(args: argparse.Namespace) -> str:
     work = Path(tempfile.mkdtemp(prefix="leap-lag-"))
     sandbox = SeaweedSandbox(work / "weed").start()
     try:
-        client = boto3.client(
-            "s3",
-            endpoint_url=sandbox.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id=sandbox.access_key,
-            aws_secret_access_key=sandbox.secret_key,
-        )
-        client.create_bucket(Bucket="lag")
+        sandbox.create_bucket("lag")
         files = []
         for i in range(4):
             path = work / f"in{i}.bin"

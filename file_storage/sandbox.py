@@ -221,6 +221,22 @@ class SeaweedSandbox:
             f"{self.log_path}."
         )
 
+    def create_bucket(self, bucket: str) -> None:
+        """Create ``bucket`` (synchronous: fixtures and scripts call it outside any loop)."""
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+        )
+        try:
+            client.create_bucket(Bucket=bucket)
+        finally:
+            client.close()
+
     def stop(self, timeout: float = 3.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL if it lingers)."""
         process, self.process = self.process, None

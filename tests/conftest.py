@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import aioboto3
-import boto3
 import pytest
 
 from file_storage import LocalStorageBackend, S3StorageBackend, S3Tuning, StorageBackend
@@ -30,23 +29,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSandb
     sandbox = SeaweedSandbox(tmp_path_factory.mktemp("seaweedfs"))
     sandbox.start()
     try:
-        create_bucket(sandbox, TEST_BUCKET)
+        sandbox.create_bucket(TEST_BUCKET)
         yield sandbox
     finally:
         sandbox.stop()
-
-
-def create_bucket(sandbox: SeaweedSandbox, bucket: str) -> None:
-    """Create a bucket synchronously (fixtures may run while an event loop is running)."""
-    client = boto3.client(
-        "s3",
-        endpoint_url=sandbox.endpoint_url,
-        aws_access_key_id=sandbox.access_key,
-        aws_secret_access_key=sandbox.secret_key,
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=bucket)
-    client.close()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import aioboto3
-import boto3
 import pytest
 
 from file_storage import (
@@ -683,18 +682,6 @@ async def test_space_taken_during_download_does_not_leave_a_partial(
 # --------------------------------------------------------------------------- F2
 
 
-def _create_bucket(server: SeaweedSandbox, bucket: str) -> None:
-    client = boto3.client(
-        "s3",
-        endpoint_url=server.endpoint_url,
-        aws_access_key_id=server.access_key,
-        aws_secret_access_key=server.secret_key,
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=bucket)
-    client.close()
-
-
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[dict[str, SeaweedSandbox]]:
     """A SeaweedFS of this test's own, which the test may kill and restart (same ports, data)."""
@@ -712,7 +699,7 @@ async def test_server_killed_mid_multipart_then_restarted(
     retries); after a restart the orphaned multipart upload is aborted and no object exists."""
     server = own_server["server"]
     bucket = "leap-f2"
-    _create_bucket(server, bucket)
+    server.create_bucket(bucket)
     backend = S3StorageBackend(
         bucket,
         prefix="f2",

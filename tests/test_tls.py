@@ -9,7 +9,6 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from file_storage import S3StorageBackend, S3Tuning, TLSVerificationError
@@ -45,15 +44,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Seawe
         capture_output=True,
     )
     sandbox = SeaweedSandbox(folder / "weed", tls=(cert, key)).start()
-    client = boto3.client(
-        "s3",
-        endpoint_url=sandbox.endpoint_url,
-        aws_access_key_id=sandbox.access_key,
-        aws_secret_access_key=sandbox.secret_key,
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    client.close()
+    sandbox.create_bucket(BUCKET)
     yield sandbox, cert
     sandbox.stop()
 
