@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         self.usage = usage
         self._open_settings = open_settings
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._effects: dict[str, tuple[str, str, int]] = {}
+        self._effects: dict[str, tuple[str, list[tuple[str, int]]]] = {}
         self._downloads: set[str] = set()
         self._pending_refresh: dict[str, set[str]] = {SIDE_LOCAL: set(), SIDE_S3: set()}
         self._closing = False
@@ -436,7 +436,7 @@ class MainWindow(QMainWindow):
         for info in files:
             local_file = await self.local.resolve(info.path)
             job = self.queue.add_upload(remote, local_file, info.path)
-            self._effects[job.id] = (SIDE_S3, info.path, info.size)
+            self._effects[job.id] = (SIDE_S3, [(info.path, info.size)])
 
     async def download_selected(self) -> None:
         """Download the bucket pane's selection into the same paths of the local store."""
@@ -450,7 +450,7 @@ class MainWindow(QMainWindow):
         for info in files:
             target = await self.local.resolve(info.path)
             job = self.queue.add_download(remote, info.path, target, size=info.size)
-            self._effects[job.id] = (SIDE_LOCAL, info.path, info.size)
+            self._effects[job.id] = (SIDE_LOCAL, [(info.path, info.size)])
             self._downloads.add(job.id)
 
     async def delete_selected(self) -> None:
@@ -468,7 +468,7 @@ class MainWindow(QMainWindow):
         if not await self.confirm_delete(side, files):
             return
         job = self.queue.add_delete(backend, [f.path for f in files])
-        self._effects[job.id] = (side, files[0].path, -sum(f.size for f in files))
+        self._effects[job.id] = (side, [(f.path, -f.size) for f in files])
 
     async def confirm_delete(self, side: str, files: list[ObjectInfo]) -> bool:
         """Ask before deleting; the question names the files (up to ten) and the total size."""
@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
             return
         for copy in plan.copies:
             job = self.queue.add_upload(backend, copy.local_path, copy.path)
-            self._effects[job.id] = (side, copy.path, copy.size)
+            self._effects[job.id] = (side, [(copy.path, copy.size)])
 
     async def _transfer_paths(self, to_side: str, paths: list[str]) -> None:
         remote = self._require_remote()
@@ -584,7 +584,7 @@ class MainWindow(QMainWindow):
             else:
                 job = self.queue.add_download(remote, info.path, local_file, size=info.size)
                 self._downloads.add(job.id)
-            self._effects[job.id] = (to_side, info.path, info.size)
+            self._effects[job.id] = (to_side, [(info.path, info.size)])
 
     # ----------------------------------------------------------------- after a job
 
@@ -592,15 +592,16 @@ class MainWindow(QMainWindow):
         effect = self._effects.pop(job_id, None)
         if effect is None:
             return
-        side, path, delta = effect
-        if ok:
-            self.usage.record(side, path, delta)
-            if job_id in self._downloads:
-                # Downloads write into the store directly, past the local backend's tracker.
-                self.local.quota.record_delta(delta)
+        side, changes = effect
+        for path, delta in changes:
+            if ok:
+                # Per file, so a delete spanning several users charges each one correctly.
+                self.usage.record(side, path, delta)
+                if job_id in self._downloads:
+                    # Downloads write into the store directly, past the local backend's tracker.
+                    self.local.quota.record_delta(delta)
+            self._pending_refresh[side].add(path.rpartition("/")[0])
         self._downloads.discard(job_id)
-        folder = path.rpartition("/")[0]
-        self._pending_refresh[side].add(folder)
         self._refresh_timer.start()
 
     def _flush_refreshes(self) -> None:

@@ -42,6 +42,9 @@ class NotificationBar(QFrame):
         self.hide()
 
     def show_message(self, level: str, message: str) -> None:
+        """Show ``message``; a lesser message never hides an error nobody has dismissed yet."""
+        if self.isVisible() and self.level == "error" and level != "error":
+            return  # it is in the log; the error stays until the user closes it
         self.level = level
         self.setStyleSheet(
             f"QFrame#notificationBar {{ {STYLES.get(level, STYLES['info'])} border-radius: 4px; }}"

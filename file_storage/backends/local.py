@@ -288,7 +288,10 @@ class LocalStorageBackend(StorageBackend):
                     else:
                         page.folders.append(rel)
                 elif entry.is_file():
-                    st = entry.stat()
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue  # deleted while we listed: it is simply not there any more
                     page.files.append(
                         ObjectInfo(rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
                     )

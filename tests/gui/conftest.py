@@ -7,7 +7,8 @@ slots interleave exactly as they will for a user.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -18,6 +19,19 @@ from PySide6.QtWidgets import QApplication
 def _qasync_loop() -> asyncio.AbstractEventLoop:
     app = QApplication.instance() or QApplication([])
     return qasync.QEventLoop(app)
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect the previous test's garbage here, on the GUI thread.
+
+    Each test runs on a fresh qasync loop; left to chance, the cyclic garbage collector may
+    destroy an old loop's timer QObject in a storage worker thread, which Qt refuses ("Timers
+    cannot be stopped from another thread") and which can crash the process.
+    """
+    gc.collect()
+    yield
+    gc.collect()
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:

@@ -136,19 +136,6 @@ class Tree:
         await self.loader.aclose()
 
 
-@pytest.fixture(autouse=True)
-def collect_garbage_here() -> Iterator[None]:
-    """Collect the previous test's garbage on this (the GUI) thread.
-
-    Each test runs on a fresh qasync loop; left to chance, the cyclic garbage collector may
-    destroy an old loop's timer QObject in a storage worker thread, which Qt refuses ("Timers
-    cannot be stopped from another thread") and which can crash the process.
-    """
-    gc.collect()
-    yield
-    gc.collect()
-
-
 @pytest.fixture
 async def local_store(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
     async with LocalStorageBackend(tmp_path / "store") as store:
