@@ -197,3 +197,20 @@ def test_clock_skew_message_tells_what_to_do() -> None:
         "RequestTimeTooSkewed", 403, None, S3Context("put_object", "b", "https://s3.example")
     )
     assert "clock" in str(error)
+
+
+async def test_presigned_get_and_put_work_without_credentials(make_s3: MakeS3) -> None:
+    """A share link downloads the object; a PUT link lets someone else upload one."""
+    import aiohttp
+
+    backend = make_s3()
+    await backend.save("users/shared.txt", b"share me")
+    get_url = await backend.get_presigned_url("users/shared.txt", 60)
+    put_url = await backend.get_presigned_url("users/incoming.txt", 60, "PUT")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(get_url) as response:
+            assert response.status == 200
+            assert await response.read() == b"share me"
+        async with http.put(put_url, data=b"uploaded by a link") as response:
+            assert response.status == 200
+    assert await backend.load("users/incoming.txt") == b"uploaded by a link"
