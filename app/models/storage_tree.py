@@ -80,6 +80,10 @@ FAILED_TEXT = "Failed to load"
 ERROR_ICON = "error"
 
 
+#: Root folders of the layout that are not content (PRODUCT.md: "temp/ ... never synced").
+HIDDEN_ROOT_FOLDERS = frozenset({"temp"})
+
+
 class NodeKind(enum.StrEnum):
     """What a row stands for in the recording layout."""
 
@@ -380,6 +384,9 @@ class StorageTreeModel(QAbstractItemModel):
         node = self._find(path)
         if node is None or node.state is not LoadState.LOADING:
             return
+        if not path:
+            # temp/ is scratch space for processing: never synced, so never shown.
+            folders = [folder for folder in folders if folder not in HIDDEN_ROOT_FOLDERS]
         fresh = self._new_children(node, folders, files)
         if not fresh:
             return

@@ -610,3 +610,15 @@ async def test_20000_objects_first_rows_fast_and_loop_responsive(
     # second, no freeze) is measured by bench/tree_first_rows.py, not asserted on a busy CI box.
     assert first_row_s < total_s
     await tree.aclose()
+
+
+async def test_temp_scratch_folder_is_not_shown(tmp_path: Path) -> None:
+    local = LocalStorageBackend(tmp_path / "store")
+    await local.save("temp/leap-scratch.mp4", b"x")
+    await local.save("users/user_000001/recordings/r/source.mp4", b"y")
+    tree = Tree("local", local, None)
+    await tree.expand("")
+    names = [tree.model.path_for(tree.model.index(row, 0)) for row in range(tree.model.rowCount())]
+    assert names == ["users"]
+    await tree.aclose()
+    await local.aclose()
