@@ -29,17 +29,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("app")
 
 
-def describe_settings(settings: StorageSettings) -> tuple[str, str]:
-    """Secret-free one-liners for the two stores (window headings, logs)."""
-    local = str(settings.local_path.expanduser().absolute())
-    if settings.s3_bucket:
-        endpoint = settings.s3_endpoint_url or f"AWS S3 ({settings.s3_region})"
-        remote = f"s3://{settings.s3_bucket}/{settings.s3_prefix} at {endpoint}"
-    else:
-        remote = "No bucket configured (set STORAGE_S3_BUCKET)"
-    return local, remote
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="leap-sync", description=__doc__)
     parser.add_argument("--version", action="version", version=f"leap-sync {__version__}")

@@ -97,12 +97,6 @@ def join_key(prefix: str, path: str) -> str:
     return key
 
 
-def parent_and_name(path: str) -> tuple[str, str]:
-    """Split a validated path into its folder and its last component."""
-    head, _, tail = path.rpartition("/")
-    return head, tail
-
-
 def _shown(path: object) -> str:
     """Quote a path for an error message, truncating very long ones."""
     text = repr(path)

@@ -110,8 +110,3 @@ class StorageSettings(BaseSettings):
     @classmethod
     def _strip_prefix(cls, value: object) -> object:
         return value.strip().strip("/") if isinstance(value, str) else value
-
-    @staticmethod
-    def gb_to_bytes(gb: float | None) -> int | None:
-        """Convert a quota in GB (GiB, as the design note computes it) to bytes."""
-        return None if gb is None else int(gb * 1024**3)

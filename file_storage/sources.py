@@ -214,12 +214,3 @@ def _pread_into(fd: int, buffer: memoryview, offset: int) -> int:
             break
         done += read
     return done
-
-
-def hash_file_sync(path: Path) -> str:
-    """Return the hex SHA-256 of a file (blocking; call from a worker thread)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -42,7 +42,7 @@ from file_storage.paths import validate_path
 from file_storage.progress import ProgressCallback, report_progress
 from file_storage.quota import QuotaTracker
 from file_storage.sources import UploadSource
-from file_storage.units import human_size
+from file_storage.units import gib_to_bytes, human_size
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,11 @@ class LocalStorageBackend(StorageBackend):
 
     def __init__(self, base_path: str | Path, max_size_gb: float | None = None) -> None:
         self.base_path = Path(base_path).expanduser().absolute()
-        limit = None if max_size_gb is None else int(max_size_gb * 1024**3)
-        super().__init__(QuotaTracker(limit, self.count_usage, f"local store {self.base_path}"))
+        super().__init__(
+            QuotaTracker(
+                gib_to_bytes(max_size_gb), self.count_usage, f"local store {self.base_path}"
+            )
+        )
         self._root_real: Path | None = None
 
     def describe(self) -> str:

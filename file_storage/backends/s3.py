@@ -54,7 +54,7 @@ from file_storage.progress import ProgressCallback, report_progress
 from file_storage.quota import QuotaTracker
 from file_storage.redaction import register_secret
 from file_storage.sources import UploadSource
-from file_storage.units import human_size
+from file_storage.units import gib_to_bytes, human_size
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,9 @@ class S3StorageBackend(StorageBackend):
         self._session_token = SecretStr(token) if token else None
         register_secret(secret)
         register_secret(token)
-        limit = None if max_size_gb is None else int(max_size_gb * 1024**3)
-        super().__init__(QuotaTracker(limit, self.count_usage, f"S3 bucket '{bucket_name}'"))
+        super().__init__(
+            QuotaTracker(gib_to_bytes(max_size_gb), self.count_usage, f"S3 bucket '{bucket_name}'")
+        )
         self.stats = S3Stats()
         self._stack = AsyncExitStack()
         self._client: Any = None
