@@ -81,6 +81,14 @@ class StorageSettings(BaseSettings):
         default=None, description="CA bundle to verify a self-signed HTTPS endpoint"
     )
 
+    # Media jobs
+    ffmpeg_path: Path | None = Field(
+        default=None, description="ffmpeg binary (default: ffmpeg on PATH, else imageio-ffmpeg's)"
+    )
+    ffprobe_path: Path | None = Field(
+        default=None, description="ffprobe binary (default: beside ffmpeg, else on PATH)"
+    )
+
     @field_validator(
         "local_max_size_gb",
         "s3_max_size_gb",
@@ -89,6 +97,8 @@ class StorageSettings(BaseSettings):
         "s3_session_token",
         "s3_endpoint_url",
         "s3_ca_bundle",
+        "ffmpeg_path",
+        "ffprobe_path",
         "s3_max_pool_connections",
         "s3_request_checksum_calculation",
         "s3_response_checksum_validation",
