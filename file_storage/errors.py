@@ -144,6 +144,36 @@ class NotSupportedError(StorageError):
     kind = "not-supported"
 
 
+class MediaToolError(ConfigurationError):
+    """ffmpeg (or ffprobe) is missing, cannot run, or lacks an encoder a job needs."""
+
+    kind = "media-tool"
+
+
+class MediaInputError(StorageError, ValueError):
+    """A media job cannot use this input (no video stream for a thumbnail, a bad preset...)."""
+
+    kind = "media-input"
+
+
+class MediaProcessingError(StorageError):
+    """ffmpeg failed; the message ends with the (redacted) tail of its error output.
+
+    Attributes:
+        stderr_tail: The last lines ffmpeg wrote to stderr, secrets and URL queries redacted.
+        returncode: ffmpeg's exit status.
+    """
+
+    kind = "media"
+
+    def __init__(
+        self, message: str, *, path: str | None = None, stderr_tail: str = "", returncode: int = 0
+    ) -> None:
+        super().__init__(message, path=path)
+        self.stderr_tail = stderr_tail
+        self.returncode = returncode
+
+
 __all__ = [
     "AccessDeniedError",
     "BucketNotFoundError",
@@ -156,6 +186,9 @@ __all__ = [
     "InvalidPath",
     "InvalidPathError",
     "InvalidRequestError",
+    "MediaInputError",
+    "MediaProcessingError",
+    "MediaToolError",
     "NotSupportedError",
     "ObjectChangedError",
     "ObjectNotFoundError",

@@ -168,6 +168,15 @@ class StorageBackend(abc.ABC):
     ) -> AsyncIterator[bytes]:
         """Yield the content of ``path`` from ``start`` in chunks of at most ``chunk_size``."""
 
+    async def local_file(self, path: str) -> Path | None:
+        """The file on this computer that holds ``path``, when there is one; else ``None``.
+
+        Media jobs read such a file in place (no copy); remote backends return ``None`` and the
+        job downloads the object first.
+        """
+        validate_path(path)
+        return None
+
     @abc.abstractmethod
     async def stat(self, path: str) -> ObjectInfo:
         """Return size, modification time, ETag and SHA-256 (when known) of ``path``.

@@ -124,6 +124,14 @@ class LocalStorageBackend(StorageBackend):
     def _relative(self, full: Path) -> str:
         return full.relative_to(self.base_path).as_posix()
 
+    async def local_file(self, path: str) -> Path:
+        """The file holding ``path`` (checked to exist), read in place by media jobs."""
+        full = await self.resolve(path)
+        rel = validate_path(path)
+        if not await aiofiles.os.path.isfile(full):
+            raise ObjectNotFoundError(f"File not found: {rel}", path=rel)
+        return full
+
     # ----------------------------------------------------------------- metadata
 
     async def stat(self, path: str) -> ObjectInfo:
