@@ -144,6 +144,12 @@ class NotSupportedError(StorageError):
     kind = "not-supported"
 
 
+class SyncSafetyError(StorageError):
+    """A sync was refused because it looks destructive (empty source, too many deletes)."""
+
+    kind = "sync-safety"
+
+
 class MediaToolError(ConfigurationError):
     """ffmpeg (or ffprobe) is missing, cannot run, or lacks an encoder a job needs."""
 
@@ -197,5 +203,6 @@ __all__ = [
     "SourceChangedError",
     "StorageError",
     "StorageQuotaExceededError",
+    "SyncSafetyError",
     "TLSVerificationError",
 ]

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ChecksumPolicy = Literal["when_supported", "when_required"]
 AddressingStyle = Literal["auto", "path", "virtual"]
 
-SUPPORTED_STORAGE_TYPES = ("LOCAL", "S3")
+SUPPORTED_STORAGE_TYPES = ("LOCAL", "S3", "HYBRID")
 
 
 class StorageSettings(BaseSettings):
@@ -35,7 +35,7 @@ class StorageSettings(BaseSettings):
     storage_type: str = Field(
         default="LOCAL",
         validation_alias=AliasChoices("STORAGE_TYPE", "storage_type"),
-        description="LOCAL or S3",
+        description="LOCAL, S3 or HYBRID (reads from both, writes to S3, during a migration)",
     )
 
     # Local backend
@@ -89,8 +89,24 @@ class StorageSettings(BaseSettings):
         default=None, description="ffprobe binary (default: beside ffmpeg, else on PATH)"
     )
 
+    # Sync, migration and the HYBRID backend
+    sync_index_path: Path | None = Field(
+        default=None,
+        description="SQLite file of sync history and file locations (default: app data folder)",
+    )
+    sync_trash_days: float = Field(
+        default=30.0, ge=0, description="Days replaced or deleted files stay in temp/.trash/"
+    )
+    sync_max_delete_percent: float = Field(
+        default=50.0,
+        ge=0,
+        le=100,
+        description="A sync stops if it would delete more than this share of the target",
+    )
+
     @field_validator(
         "local_max_size_gb",
+        "sync_index_path",
         "s3_max_size_gb",
         "s3_access_key_id",
         "s3_secret_access_key",

@@ -153,7 +153,7 @@ class LocalStorageBackend(StorageBackend):
             path=rel,
             size=st.st_size,
             modified=datetime.fromtimestamp(st.st_mtime, UTC),
-            sha256=_read_sha256_xattr(full, st),
+            sha256=read_sha256_xattr(full, st),
         )
 
     # ----------------------------------------------------------------- writes
@@ -357,7 +357,8 @@ def _write_sha256_xattr(fd: int, sha256: str) -> None:
         os.setxattr(fd, SHA256_XATTR, f"{sha256}:{st.st_size}:{st.st_mtime_ns}".encode())
 
 
-def _read_sha256_xattr(full: Path, st: os.stat_result) -> str | None:
+def read_sha256_xattr(full: Path, st: os.stat_result) -> str | None:
+    """Return the SHA-256 recorded at upload if it still belongs to this size and mtime."""
     try:
         raw = os.getxattr(full, SHA256_XATTR).decode()
     except OSError:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.cli.progress_bar import transfer_bar
+from file_storage.cli.sync_commands import register as register_sync_commands
 from file_storage.errors import StorageError
 from file_storage.factory import create_storage_backend
 from file_storage.path_builder import StoragePathBuilder
@@ -258,6 +259,9 @@ def report(verb: str, size: int, started: float, detail: str) -> None:
     click.echo(
         f"{verb} {human_size(size)} in {elapsed:.1f}s ({human_size(size / elapsed)}/s): {detail}"
     )
+
+
+register_sync_commands(cli)
 
 
 def main() -> None:

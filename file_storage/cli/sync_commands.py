@@ -1,0 +1,318 @@
+"""``leap-storage diff``, ``sync`` and ``migrate``: the sync engine from a shell.
+
+These commands always work on the pair "local store (STORAGE_LOCAL_PATH) <-> S3 (STORAGE_S3_*)",
+whatever ``STORAGE_TYPE`` says, and keep their history in the sync index
+(``STORAGE_SYNC_INDEX_PATH``, by default in the app's data folder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+from pydantic import ValidationError
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from file_storage.backends.base import StorageBackend
+from file_storage.backends.local import LocalStorageBackend
+from file_storage.cli.progress_bar import stderr_console
+from file_storage.errors import StorageError
+from file_storage.factory import create_local_backend, create_s3_backend
+from file_storage.settings import StorageSettings
+from file_storage.sync import (
+    Action,
+    FileState,
+    MigrationProgress,
+    SyncExecutor,
+    SyncIndex,
+    SyncMode,
+    SyncPlan,
+    build_plan,
+    compare,
+    default_index_path,
+    migrate,
+)
+from file_storage.units import human_size
+
+if TYPE_CHECKING:
+    from file_storage.cli.main import CliState
+
+T = TypeVar("T")
+PairAction = Callable[
+    [LocalStorageBackend, StorageBackend, SyncIndex, StorageSettings], Awaitable[T]
+]
+
+
+def fail(message: str) -> None:
+    """Print one error line and exit 1 (``cli.main.fail``, imported late: main imports us)."""
+    from file_storage.cli.main import fail as main_fail
+
+    main_fail(message)
+
+
+def run_with_pair(state: CliState, action: PairAction[T]) -> T:
+    """Open the local store, S3 and the sync index, run ``action``, close them all."""
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        settings = state.settings()
+        local = create_local_backend(settings)
+        remote = create_s3_backend(settings)
+        index = SyncIndex(settings.sync_index_path or default_index_path())
+        async with local, remote, index:
+            return await action(local, remote, index, settings)
+
+    try:
+        return asyncio.run(main())
+    except StorageError as exc:
+        fail(str(exc))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper()
+        name = field if field.startswith("STORAGE_") else f"STORAGE_{field}"
+        fail(f"invalid setting {name}: {first['msg']}")
+    except ValueError as exc:
+        fail(str(exc))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        click.echo(
+            "leap-storage: interrupted; verified files are recorded, run again to resume.",
+            err=True,
+        )
+        sys.exit(130)
+    raise AssertionError("unreachable")
+
+
+def _prefix(value: str) -> str:
+    return "" if value.strip() in ("", "/", ".") else value
+
+
+def _print_plan(plan: SyncPlan) -> None:
+    where = plan.prefix or "(everything)"
+    click.echo(f"plan: {plan.mode.value} {where}")
+    for line in plan.summary_lines():
+        click.echo(f"  {line}")
+    click.echo(f"  {'to transfer':>15}: {human_size(plan.total_bytes):>17}")
+    for action in plan.actions:
+        click.echo(f"  {action.kind.value:<15} {action.path}")
+    for path, reason in plan.skipped:
+        click.echo(f"  {'skipped':<15} {path}: {reason}")
+
+
+@contextmanager
+def _bar(label: str, total: int) -> Iterator[Callable[[int, str], None]]:
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr_console,
+        disable=not sys.stderr.isatty(),
+    )
+    with progress:
+        task = progress.add_task(label, total=total)
+
+        def update(done: int, description: str) -> None:
+            progress.update(task, completed=done, description=description)
+
+        yield update
+
+
+def register(group: click.Group) -> None:
+    """Add ``diff``, ``sync`` and ``migrate`` to the ``leap-storage`` group."""
+    group.add_command(diff_command)
+    group.add_command(sync_command)
+    group.add_command(migrate_command)
+
+
+@click.command("diff")
+@click.argument("prefix", default="")
+@click.option("--all", "show_all", is_flag=True, help="Also list identical files.")
+@click.pass_obj
+def diff_command(state: CliState, prefix: str, show_all: bool) -> None:
+    """Compare the local store with S3 under PREFIX (everything by default)."""
+
+    async def action(
+        local: LocalStorageBackend, remote: StorageBackend, index: SyncIndex, _s: StorageSettings
+    ) -> None:
+        result = await compare(local, remote, index, _prefix(prefix))
+        for entry in result.entries:
+            if show_all or entry.state is not FileState.IDENTICAL:
+                note = f"  ({entry.note})" if entry.note else ""
+                click.echo(f"{entry.state.value:<15} {entry.path}{note}")
+        for name, reason in result.skipped:
+            click.echo(f"leap-storage: warning: {name!r}: {reason}", err=True)
+        counts = result.counts()
+        summary = ", ".join(f"{counts[s]} {s.value}" for s in FileState if counts[s])
+        stats = result.stats
+        click.echo(
+            f"{summary or 'nothing to compare'}; {stats.local_files} local, "
+            f"{stats.remote_files} remote, {stats.files_hashed} files read "
+            f"({human_size(stats.bytes_hashed)}), {len(result.skipped)} skipped, "
+            f"{stats.seconds:.1f}s"
+        )
+
+    run_with_pair(state, action)
+
+
+@click.command("sync")
+@click.argument("prefix")
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in SyncMode]),
+    required=True,
+    help="upload/download copy one way; mirror-* also delete on the target; two-way merges.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option(
+    "--max-delete",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Stop if more than this percent of the target would be deleted "
+    "(default STORAGE_SYNC_MAX_DELETE_PERCENT, 50).",
+)
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.pass_obj
+def sync_command(
+    state: CliState,
+    prefix: str,
+    mode: str,
+    dry_run: bool,
+    max_delete: float | None,
+    concurrency: int,
+) -> None:
+    """Sync PREFIX ("/" for everything) between the local store and S3."""
+
+    async def action(
+        local: LocalStorageBackend,
+        remote: StorageBackend,
+        index: SyncIndex,
+        settings: StorageSettings,
+    ) -> int:
+        result = await compare(local, remote, index, _prefix(prefix))
+        limit = max_delete if max_delete is not None else settings.sync_max_delete_percent
+        plan = build_plan(result, mode, max_delete_percent=limit)
+        _print_plan(plan)
+        if plan.blocked:
+            if dry_run:
+                click.echo(f"dry run: a real run would refuse: {plan.blocked}")
+                return 0
+            fail(plan.blocked)
+        if dry_run:
+            click.echo("dry run: nothing was changed.")
+            return 0
+        done_bytes = 0
+        with _bar(f"sync {mode}", plan.total_bytes) as update:
+
+            def finished(step: Action, error: str | None) -> None:
+                nonlocal done_bytes
+                if error is None:
+                    done_bytes += step.nbytes
+                else:
+                    click.echo(f"failed  {step.path}: {error}", err=True)
+                update(done_bytes, f"sync {mode}")
+
+            executor = SyncExecutor(
+                local,
+                remote,
+                index,
+                concurrency=concurrency,
+                trash_days=settings.sync_trash_days,
+                on_action=finished,
+            )
+            report = await executor.execute(plan)
+        click.echo(
+            f"synced: {report.files_copied} copied ({human_size(report.bytes_copied)}), "
+            f"{report.files_deleted} deleted, {len(report.trashed)} kept in temp/.trash, "
+            f"{len(report.conflicts)} conflicts kept both, {len(report.failed)} failed, "
+            f"{report.seconds:.1f}s"
+        )
+        for path, loser in report.conflicts:
+            click.echo(f"conflict {path}: the other version is now {loser}")
+        return 1 if report.failed else 0
+
+    sys.exit(run_with_pair(state, action))
+
+
+@click.command("migrate")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["s3", "local"], case_sensitive=False),
+    required=True,
+    help="s3: copy the local store to S3; local: copy S3 to the local store.",
+)
+@click.option("--delete-source", is_flag=True, help="Delete each source file once verified.")
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.pass_obj
+def migrate_command(
+    state: CliState, target: str, delete_source: bool, dry_run: bool, concurrency: int
+) -> None:
+    """Copy the whole store to the other side: resumable, verified, with a report."""
+
+    async def action(
+        local: LocalStorageBackend,
+        remote: StorageBackend,
+        index: SyncIndex,
+        settings: StorageSettings,
+    ) -> int:
+        def show_plan(plan: SyncPlan) -> None:
+            click.echo(
+                f"migrate to {target}: {len(plan.actions)} files "
+                f"({human_size(plan.total_bytes)}) to copy, {plan.unchanged} already there"
+            )
+
+        with _bar(f"migrate to {target}", 0) as update:
+
+            def progress(p: MigrationProgress) -> None:
+                update(p.bytes_done, f"{p.user} {p.user_files_done}/{p.user_files_total}")
+
+            report = await migrate(
+                local,
+                remote,
+                index,
+                to="remote" if target.lower() == "s3" else "local",
+                delete_source=delete_source,
+                dry_run=dry_run,
+                concurrency=concurrency,
+                trash_days=settings.sync_trash_days,
+                on_progress=progress,
+                on_plan=show_plan,
+            )
+        for user, totals in sorted(report.per_user.items()):
+            click.echo(
+                f"  {user:<14} {totals.files_done:>6}/{totals.files_total:<6} files "
+                f"{human_size(totals.bytes_done):>10} of {human_size(totals.bytes_total)}"
+                + (f"  {totals.failed} failed" if totals.failed else "")
+            )
+        for path, reason in report.skipped:
+            click.echo(f"skipped {path}: {reason}", err=True)
+        for path, reason in report.failed:
+            click.echo(f"failed  {path}: {reason}", err=True)
+        if dry_run:
+            click.echo("dry run: nothing was changed.")
+            return 0
+        click.echo(
+            f"migrated: {report.files_copied} files ({human_size(report.bytes_copied)}) copied "
+            f"and verified, {report.already_present} already there, {len(report.skipped)} "
+            f"skipped, {len(report.failed)} failed, {report.sources_deleted} source copies "
+            f"deleted, {report.seconds:.1f}s"
+        )
+        return 1 if report.failed else 0
+
+    sys.exit(run_with_pair(state, action))
