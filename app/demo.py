@@ -19,7 +19,7 @@ from pathlib import Path
 import aioboto3
 
 from file_storage.backends.base import StorageBackend
-from file_storage.ffmpeg import find_ffmpeg
+from file_storage.media.tools import find_ffmpeg
 from file_storage.path_builder import StoragePathBuilder
 from file_storage.sandbox import SeaweedSandbox
 from file_storage.settings import StorageSettings

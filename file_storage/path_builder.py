@@ -29,6 +29,8 @@ SOURCE_EXTENSIONS = frozenset(
 SHARED_THUMBNAILS = "shared/thumbnails"
 TEMP = "temp"
 USERS = "users"
+#: What media jobs write: ``<kind>.<ext>`` in a recording folder.
+MEDIA_OUTPUT_KINDS = ("thumbnail", "audio", "video")
 
 
 class StoragePathBuilder:
@@ -133,6 +135,44 @@ class StoragePathBuilder:
         if len(parts) >= 2 and parts[0] == USERS and USER_SLUG_RE.match(parts[1]):
             return parts[1]
         return None
+
+    @staticmethod
+    def parse_recording(path: str) -> tuple[str, str] | None:
+        """Return ``(user_slug, recording_id)`` for a path inside a recording, or ``None``."""
+        parts = path.split("/")
+        if (
+            len(parts) >= 5
+            and parts[0] == USERS
+            and USER_SLUG_RE.match(parts[1])
+            and parts[2] == "recordings"
+            and RECORDING_ID_RE.match(parts[3])
+        ):
+            return parts[1], parts[3]
+        return None
+
+    def media_output(self, source_path: str, kind: str, extension: str) -> str:
+        """Where a media job's output for ``source_path`` goes.
+
+        Inside a recording folder it is the layout's file (``thumbnail.jpg``, ``audio.m4a`` or
+        ``audio.mp3``, ``video.mp4``); elsewhere it sits beside the source as
+        ``<stem>.<kind>.<extension>`` (``talk.thumbnail.jpg``).
+
+        Args:
+            kind: ``"thumbnail"``, ``"audio"`` or ``"video"``.
+            extension: The output's extension without the dot.
+        """
+        if kind not in MEDIA_OUTPUT_KINDS:
+            raise InvalidPathError(f"Unknown media output kind {kind!r}.")
+        ext = extension.lower().lstrip(".")
+        if not re.fullmatch(r"[a-z0-9]{1,8}", ext):
+            raise InvalidPathError(f"Output extension {extension!r} must be 1-8 letters or digits.")
+        recording = self.parse_recording(source_path)
+        if recording is not None:
+            return f"{self.recording_root(*recording)}/{kind}.{ext}"
+        folder, _, name = source_path.rpartition("/")
+        stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+        output = f"{stem}.{kind}.{ext}"
+        return f"{folder}/{output}" if folder else output
 
     # ----------------------------------------------------------------- local scratch
 

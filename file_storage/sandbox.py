@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from file_storage.child_process import die_with_parent
 from file_storage.errors import ConfigurationError, EndpointUnreachableError
 
 _PORT_NAMES = (
@@ -59,22 +60,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL when the thread that started us dies (Linux prctl).
-
-    A test run or an app that crashes, or is killed, must not leave servers behind. The signal
-    follows the *thread* that forked, so launch from a long-lived thread (the main thread;
-    :meth:`SeaweedSandbox.launch` is cheap enough for it).
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _answers(url: str) -> bool:
@@ -154,7 +139,7 @@ class SeaweedSandbox:
         return self
 
     def launch(self) -> None:
-        """Start the process without waiting (from a long-lived thread; see _die_with_parent)."""
+        """Start the process without waiting (from a long-lived thread; see die_with_parent)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "data").mkdir(exist_ok=True)
         self._stop_leftover()
@@ -197,7 +182,7 @@ class SeaweedSandbox:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # only a prctl call: safe after fork
+                preexec_fn=die_with_parent,  # only a prctl call: safe after fork
             )
         finally:
             log.close()

@@ -15,7 +15,6 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -40,6 +39,8 @@ from file_storage import (
 )
 from file_storage.sandbox import SeaweedSandbox, free_port
 from tests.conftest import TEST_BUCKET, MakeS3, MiB, sha256_of, write_random
+
+pytest_plugins = ["tests.disk_fixtures"]
 
 REC = "users/user_000042/recordings/rec-1"
 SMALL_TUNING = S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB)
@@ -544,33 +545,6 @@ async def test_quota_fails_closed_when_endpoint_unreachable(make_s3: MakeS3) -> 
 
 
 # --------------------------------------------------------------------------- F5 disk full
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
-    """Mount small tmpfs file systems (``mount -t tmpfs -o size=...``); unmounted at teardown."""
-    mounted: list[Path] = []
-
-    def mount(size: str) -> Path:
-        point = tmp_path / f"disk{len(mounted)}"
-        point.mkdir()
-        result = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            text = result.stderr.lower()
-            if "permission" in text or "only root" in text or "not permitted" in text:
-                pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.strip()}")
-            raise AssertionError(f"mount failed: {result.stderr}")
-        mounted.append(point)
-        return point
-
-    yield mount
-    for point in reversed(mounted):
-        subprocess.run(["umount", "-l", str(point)], check=False, capture_output=True)
 
 
 def _says_disk_full(error: BaseException) -> bool:
