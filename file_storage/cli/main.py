@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.s3 import S3StorageBackend
+from file_storage.cli.media_commands import register as register_media_commands
 from file_storage.cli.progress_bar import transfer_bar
 from file_storage.cli.sync_commands import register as register_sync_commands
 from file_storage.errors import StorageError
@@ -262,6 +263,7 @@ def report(verb: str, size: int, started: float, detail: str) -> None:
 
 
 register_sync_commands(cli)
+register_media_commands(cli)
 
 
 def main() -> None:

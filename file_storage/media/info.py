@@ -11,6 +11,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
+#: ffmpeg's names for single-picture containers.
+IMAGE_CONTAINERS = frozenset({"image2", "jpeg_pipe", "png_pipe", "webp_pipe"})
+
 
 @dataclass(frozen=True)
 class MediaInfo:
@@ -43,20 +46,30 @@ class MediaInfo:
         return self.audio_codec is not None
 
     @property
+    def is_image(self) -> bool:
+        """A still picture (a thumbnail), whose "duration" means nothing."""
+        return self.container in IMAGE_CONTAINERS or (
+            self.video_codec in ("mjpeg", "png") and (self.duration is None or self.duration < 0.5)
+        )
+
+    @property
     def resolution(self) -> str:
         """``"1280x720"``, or ``""`` without video."""
         return f"{self.width}x{self.height}" if self.width and self.height else ""
 
     def summary(self) -> str:
         """One line for tooltips and the CLI: ``0:42 · 1280x720 · h264/aac · 2.1 Mb/s``."""
-        parts = [format_duration(self.duration)]
+        parts = [] if self.is_image else [format_duration(self.duration)]
         if self.resolution:
             parts.append(self.resolution)
         codecs = "/".join(c for c in (self.video_codec, self.audio_codec) if c)
         if codecs:
             parts.append(codecs)
-        if self.bit_rate:
-            parts.append(f"{self.bit_rate / 1_000_000:.1f} Mb/s")
+        if self.bit_rate and not self.is_image:
+            rate = self.bit_rate
+            parts.append(
+                f"{rate / 1_000_000:.1f} Mb/s" if rate >= 1_000_000 else f"{rate // 1000} kb/s"
+            )
         return " · ".join(parts)
 
     def to_json(self) -> str:
