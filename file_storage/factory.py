@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 
 from file_storage.backends.base import StorageBackend
+from file_storage.backends.hybrid import HybridStorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend, S3Tuning
 from file_storage.settings import SUPPORTED_STORAGE_TYPES, StorageSettings
+from file_storage.sync.index import SyncIndex, default_index_path
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +59,14 @@ def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
     )
 
 
+def create_hybrid_backend(settings: StorageSettings) -> HybridStorageBackend:
+    """LOCAL and S3 from the same settings, with the sync index as the location record."""
+    index = SyncIndex(settings.sync_index_path or default_index_path())
+    return HybridStorageBackend(create_local_backend(settings), create_s3_backend(settings), index)
+
+
 def create_storage_backend(settings: StorageSettings | None = None) -> StorageBackend:
-    """Create the backend that ``settings.storage_type`` selects (LOCAL or S3).
+    """Create the backend that ``settings.storage_type`` selects (LOCAL, S3 or HYBRID).
 
     Raises:
         ValueError: The storage type is not one of the supported ones.
@@ -70,6 +78,8 @@ def create_storage_backend(settings: StorageSettings | None = None) -> StorageBa
         backend: StorageBackend = create_local_backend(settings)
     elif storage_type == "S3":
         backend = create_s3_backend(settings)
+    elif storage_type == "HYBRID":
+        backend = create_hybrid_backend(settings)
     else:
         raise ValueError(
             f"Unknown storage type: {settings.storage_type!r}. Supported types: "

@@ -89,12 +89,29 @@ async def make_s3(s3_server: SeaweedSandbox) -> AsyncIterator[MakeS3]:
         await backend.aclose()
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "hybrid"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorageBackend]:
-    """The contract suite's backend: each test runs once on LOCAL and once on S3."""
+    """The contract suite's backend: each test runs on LOCAL, on S3 and on HYBRID (both)."""
     instance: StorageBackend
     if request.param == "local":
         instance = LocalStorageBackend(tmp_path / "store")
+    elif request.param == "hybrid":
+        from file_storage.backends.hybrid import HybridStorageBackend
+        from file_storage.sync import SyncIndex
+
+        server_: SeaweedSandbox = request.getfixturevalue("s3_server")
+        instance = HybridStorageBackend(
+            LocalStorageBackend(tmp_path / "store"),
+            S3StorageBackend(
+                TEST_BUCKET,
+                prefix=f"t-{uuid.uuid4().hex[:12]}",
+                access_key_id=server_.access_key,
+                secret_access_key=server_.secret_key,
+                endpoint_url=server_.endpoint_url,
+                tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB),
+            ),
+            SyncIndex(tmp_path / "index.sqlite3"),
+        )
     else:
         server: SeaweedSandbox = request.getfixturevalue("s3_server")
         instance = S3StorageBackend(
