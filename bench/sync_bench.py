@@ -100,6 +100,26 @@ async def timed_compare(
     )
 
 
+async def timed_listing(local: LocalStorageBackend, remote: S3StorageBackend) -> Row:
+    """The floor under any compare: listing both sides, concurrently, and nothing else."""
+    before = remote.stats.requests
+    started = time.perf_counter()
+    local_count, remote_count = await asyncio.gather(_count(local), _count(remote))
+    seconds = time.perf_counter() - started
+    return Row(
+        "listing both sides only (baseline, no compare)",
+        local_count,
+        seconds,
+        0,
+        remote.stats.requests - before,
+        f"{remote_count} objects",
+    )
+
+
+async def _count(side: LocalStorageBackend | S3StorageBackend) -> int:
+    return sum([len(page.files) async for page in side.iter_pages("")])
+
+
 async def run(
     work: Path, sandbox: SeaweedSandbox, compare_files: int, sync_files: int
 ) -> list[Row]:
@@ -125,6 +145,7 @@ async def run(
             filled = await upload_all(local, remote, fill)
             filled.name = f"filling the bucket ({compare_files} files, same path)"
             rows.append(filled)
+        rows.append(await timed_listing(local, remote))
         async with SyncIndex(work / "compare-index.sqlite3") as index:
             rows.append(
                 await timed_compare(
