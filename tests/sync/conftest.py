@@ -77,7 +77,9 @@ class Pair:
         async for page in paginator.paginate(
             Bucket=TEST_BUCKET, Prefix=f"{self.remote.prefix}/{prefix}"
         ):
-            keys.extend(obj["Key"][len(self.remote.prefix) + 1 :] for obj in page.get("Contents", []))
+            keys.extend(
+                obj["Key"][len(self.remote.prefix) + 1 :] for obj in page.get("Contents", [])
+            )
         return sorted(keys)
 
 

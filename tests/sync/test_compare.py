@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from file_storage.sandbox import SeaweedSandbox
-from file_storage.sync import FileState, SyncMode, build_plan, compare
+from file_storage.sync import FileState, SyncExecutor, SyncMode, build_plan, compare
 from file_storage.sync.hashing import candidate_part_sizes, hash_file, multipart_etag
 from file_storage.sync.index import default_data_dir
 from tests.conftest import TEST_BUCKET, MiB
@@ -51,7 +51,6 @@ async def test_states_with_history(pair: Pair) -> None:
     for name in names[:-1]:
         pair.write_local(f"{U}/{name}.txt", f"v1 {name}".encode(), age=60)
     plan = build_plan(await compare(pair.local, pair.remote, pair.index), SyncMode.UPLOAD)
-    from file_storage.sync import SyncExecutor
 
     await SyncExecutor(pair.local, pair.remote, pair.index).execute(plan)
 
@@ -79,7 +78,6 @@ async def test_states_with_history(pair: Pair) -> None:
 async def test_touch_without_edit_is_not_a_change(pair: Pair) -> None:
     full = pair.write_local(f"{U}/a.txt", b"content", age=60)
     plan = build_plan(await compare(pair.local, pair.remote, pair.index), SyncMode.UPLOAD)
-    from file_storage.sync import SyncExecutor
 
     await SyncExecutor(pair.local, pair.remote, pair.index).execute(plan)
     os.utime(full)  # new mtime, same bytes

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from file_storage import LocalStorageBackend, S3StorageBackend
 from file_storage.cli.main import cli
 from file_storage.sandbox import SeaweedSandbox
-from file_storage.sync import FileState, SyncIndex, compare, migrate
+from file_storage.sync import FileState, compare, migrate
 from tests.conftest import TEST_BUCKET
 from tests.sync.conftest import Pair
 

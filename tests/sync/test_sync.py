@@ -208,7 +208,7 @@ async def test_conflict_keeps_both_versions(pair: Pair) -> None:
         build_plan(result, SyncMode.TWO_WAY)
     )
     assert report.ok, report.failed
-    [(path, loser)] = report.conflicts
+    [(_path, loser)] = report.conflicts
     assert ".conflict-local-" in loser
     both = {f"{U}/notes.json": b"remote edit", loser: b"local edit"}
     assert local_tree(pair) == both
