@@ -51,3 +51,29 @@ def icon(name: str, color: str | QColor | None = None) -> QIcon:
     if isinstance(color, QColor):
         color = color.name()
     return _icon(name, color)
+
+
+#: The application's id: the name of its desktop entry, AppStream file and installed icons.
+APP_ID = "io.leapsync.LeapSync"
+APP_ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+
+
+@cache
+def app_icon() -> QIcon:
+    """Return the application icon: PNGs rendered from ``icons/app/leap-sync.svg``.
+
+    PNGs (made by packaging/render_icons.py), so the window manager gets crisp pixels at each size.
+    """
+    folder = files("resources") / "icons" / "app"
+    result = QIcon()
+    for size in APP_ICON_SIZES:
+        pixmap = QPixmap()
+        pixmap.loadFromData((folder / f"leap-sync-{size}.png").read_bytes(), "PNG")
+        result.addPixmap(pixmap)
+    return result
+
+
+def install_app_icon(app: QGuiApplication) -> None:
+    """Give every window the app icon, and tell Wayland compositors which desktop entry is ours."""
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)

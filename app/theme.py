@@ -11,6 +11,8 @@ from importlib.resources import files
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from app.icons import install_app_icon
+
 DARK = {
     QPalette.ColorRole.Window: "#26282c",
     QPalette.ColorRole.WindowText: "#e6e6e6",
@@ -29,7 +31,7 @@ DARK = {
 
 
 def apply_theme(app: QApplication, *, dark: bool = False) -> None:
-    """Use Fusion with a light (default) or dark palette and load the stylesheet."""
+    """Use Fusion with a light (default) or dark palette, load the stylesheet, set the app icon."""
     app.setStyle(QStyleFactory.create("Fusion"))
     palette = app.style().standardPalette()
     if dark:
@@ -41,3 +43,4 @@ def apply_theme(app: QApplication, *, dark: bool = False) -> None:
         )
     app.setPalette(palette)
     app.setStyleSheet((files("resources") / "styles" / "app.qss").read_text(encoding="utf-8"))
+    install_app_icon(app)
