@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.icons import icon
 from app.models.transfer_model import (
     Column,
     ProgressRole,
@@ -187,9 +188,9 @@ class TransferPanel(QWidget):
         """The rows' context menu for the current selection (separate for tests)."""
         menu = QMenu(self)
         states = {self.queue.job(job_id).state for job_id in self.selected_job_ids()}
-        cancel = menu.addAction("Cancel", self.cancel_selected)
+        cancel = menu.addAction(icon("circle-x"), "Cancel", self.cancel_selected)
         cancel.setEnabled(bool(states & {JobState.QUEUED, JobState.RUNNING}))
-        retry = menu.addAction("Retry", self.retry_selected)
+        retry = menu.addAction(icon("rotate-ccw"), "Retry", self.retry_selected)
         retry.setEnabled(bool(states & {JobState.FAILED, JobState.CANCELLED}))
         return menu
 
