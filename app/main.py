@@ -24,6 +24,8 @@ from file_storage.settings import StorageSettings
 if TYPE_CHECKING:
     from app.demo import DemoEnvironment
     from app.profiles import ProfileStore
+    from app.services.media import MediaService
+    from app.services.transfers import JobQueue
     from app.views.log_panel import QtLogHandler
 
 logger = logging.getLogger("app")
@@ -120,6 +122,27 @@ async def run(args: argparse.Namespace, log_handler: QtLogHandler) -> int:
             await asyncio.to_thread(demo.stop)
 
 
+def _media_service(settings: StorageSettings, queue: JobQueue) -> MediaService:
+    """Media jobs with the probe cache and thumbnails in the app's cache folder."""
+    from PySide6.QtCore import QStandardPaths
+
+    from app.services.media import MediaService
+    from file_storage.media import MediaInfoCache
+    from file_storage.media.cache import CACHE_FILENAME
+    from file_storage.media.setup import endpoint_ca_bundle, media_temp_dir
+
+    cache_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
+    return MediaService(
+        queue,
+        cache=MediaInfoCache(cache_dir / CACHE_FILENAME),
+        thumbnail_dir=cache_dir / "thumbnails",
+        temp_dir=media_temp_dir(settings),
+        ffmpeg_path=settings.ffmpeg_path,
+        ffprobe_path=settings.ffprobe_path,
+        ca_bundle=endpoint_ca_bundle(settings),
+    )
+
+
 async def _run_window(
     args: argparse.Namespace,
     log_handler: QtLogHandler,
@@ -152,7 +175,10 @@ async def _run_window(
             remote_error = str(exc)
     queue = JobQueue()
     usage = UsageService({"local": local, **({"s3": remote} if remote else {})})
-    window = MainWindow(local, remote, queue, usage, log_handler, profile_label=startup.label)
+    media = _media_service(settings, queue)
+    window = MainWindow(
+        local, remote, queue, usage, log_handler, profile_label=startup.label, media=media
+    )
     from app.credentials import KeyringCredentialStore
     from app.profiles import DEFAULT_ENV_FILE
 

@@ -41,6 +41,7 @@ def _first_child(pane: TreePane, path: str) -> str | None:
 async def take_screenshot(window: MainWindow, target: Path) -> None:
     """Populate the view a little and save a PNG of the window to ``target``."""
     deadline = time.monotonic() + WAIT_SECONDS
+    shown: tuple[TreePane, str] | None = None
     for pane in (window.local_pane, window.remote_pane):
         if not await _expand(pane, "users", deadline):
             continue
@@ -50,6 +51,17 @@ async def take_screenshot(window: MainWindow, target: Path) -> None:
             recording = _first_child(pane, f"{user}/recordings")
             if recording:
                 await _expand(pane, recording, deadline)
+                shown = (pane, recording)
+    if shown is not None and window.preview_pane is not None:
+        # Select the last recording expanded, so the preview pane shows its thumbnail and facts.
+        pane, recording = shown
+        index = pane.proxy.mapFromSource(pane.model.index_for(recording))
+        pane.view.setCurrentIndex(index)
+        preview = window.preview_pane
+        while time.monotonic() < deadline and not (  # noqa: ASYNC110 - a one-off wait
+            preview.has_image() and preview.values["Duration"].text() != "—"
+        ):
+            await asyncio.sleep(0.05)
     while time.monotonic() < deadline and not all(  # noqa: ASYNC110 - a one-off wait
         usage.counted for usage in window.usage.sides.values()
     ):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 
 from file_storage.backends.base import ObjectInfo
+from file_storage.media.info import MediaInfo
 from file_storage.path_builder import RECORDING_ID_RE, USER_SLUG_RE, USERS
 from file_storage.units import human_size
 
@@ -231,6 +232,9 @@ class StorageTreeModel(QAbstractItemModel):
         self._icons: dict[str, QIcon] = dict(icons or {})
         self._root = _Node(NodeKind.ROOT, "", None, 0, None)
         self._totals: dict[str, int] = {}
+        self._recording_media: dict[str, dict[str, ObjectInfo]] = {}
+        self._thumbnails: dict[str, QIcon] = {}
+        self._media_lookup: Callable[[ObjectInfo], MediaInfo | None] | None = None
         self._missing = Presence.LOCAL_ONLY if side == SIDE_LOCAL else Presence.S3_ONLY
         self._sort_column = -1  # listing order until a view asks for a sort
         self._descending = False
@@ -313,6 +317,9 @@ class StorageTreeModel(QAbstractItemModel):
         if role == _TOOLTIP:
             return self._tooltip(node)
         if role == _DECORATION and column == NAME_COLUMN:
+            thumbnail = self._thumbnails.get(node.path) if self._thumbnails else None
+            if thumbnail is not None and node.state is not LoadState.FAILED:
+                return thumbnail
             key = ERROR_ICON if node.state is LoadState.FAILED else node.kind.value
             return self._icons.get(key)
         if role == _ALIGNMENT and column == SIZE_COLUMN:
@@ -365,8 +372,16 @@ class StorageTreeModel(QAbstractItemModel):
             lines.append(f"{info.size:,} bytes, modified {info.modified.astimezone():%c}")
             if info.sha256:
                 lines.append(f"SHA-256 {info.sha256}")
-        elif node.kind is NodeKind.RECORDING and node.path in self._totals:
-            lines.append(f"Recording total {self._totals[node.path]:,} bytes")
+            media = self._media_lookup(info) if self._media_lookup is not None else None
+            if media is not None:
+                lines.append(media.summary())
+        elif node.kind is NodeKind.RECORDING:
+            if node.path in self._totals:
+                lines.append(f"Recording total {self._totals[node.path]:,} bytes")
+            source = self._recording_media.get(node.path, {}).get("source")
+            media = self._media_lookup(source) if source and self._media_lookup else None
+            if media is not None:
+                lines.append(f"{source.path.rpartition('/')[2]}: {media.summary()}")
         if node.state is LoadState.LOADING:
             lines.append(LOADING_TEXT)
         elif node.state is LoadState.FAILED:
@@ -454,6 +469,30 @@ class StorageTreeModel(QAbstractItemModel):
         for folder in loaded:
             self._emit_column_changed(folder, SIZE_COLUMN)
         self._resort(loaded, SIZE_COLUMN)
+
+    def set_recording_media(self, media: Mapping[str, Mapping[str, ObjectInfo]]) -> None:
+        """Record each recording's ``"source"`` and ``"thumbnail"`` files (from a listing)."""
+        for path, files in media.items():
+            self._recording_media[path] = dict(files)
+
+    def recording_media(self, path: str) -> Mapping[str, ObjectInfo]:
+        """The ``"source"``/``"thumbnail"`` files last listed for the recording ``path``."""
+        return self._recording_media.get(path, {})
+
+    def set_recording_icon(self, path: str, thumbnail: QIcon | None) -> None:
+        """Show ``thumbnail`` as the recording row's icon (``None``: back to the usual icon)."""
+        if thumbnail is None:
+            self._thumbnails.pop(path, None)
+        else:
+            self._thumbnails[path] = thumbnail
+        node = self._find(path)
+        if node is not None and node is not self._root:
+            index = self._index_of(node)
+            self.dataChanged.emit(index, index, [_DECORATION])
+
+    def set_media_lookup(self, lookup: Callable[[ObjectInfo], MediaInfo | None] | None) -> None:
+        """Where tooltips find probed facts (a cache lookup; it must not do I/O beyond that)."""
+        self._media_lookup = lookup
 
     @Slot(str)
     def refresh(self, path: str) -> None:

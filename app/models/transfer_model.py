@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from app.services.transfers import Job, JobQueue, JobState, QueueTotals
+from app.services.transfers import UNIT_PERCENT, Job, JobQueue, JobState, QueueTotals
 from file_storage.units import human_size
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -194,12 +194,16 @@ class TransferTableModel(QAbstractTableModel):
         if column is Column.KIND:
             return job.kind.value
         if column is Column.SIZE:
+            if job.unit == UNIT_PERCENT:
+                return human_size(job.input_size) if job.input_size > 0 else NO_VALUE
             return format_amount(job.total, job.unit) if job.total > 0 else NO_VALUE
         if column is Column.PROGRESS:
             return f"{job.percent} %" if job.percent >= 0 else ""
         if column is Column.SPEED:
             if not running:
                 return ""
+            if job.unit == UNIT_PERCENT:
+                return job.detail
             return "Stalled" if job.stalled else format_speed(job.speed, job.unit)
         if column is Column.ETA:
             return format_duration(job.eta) if running else ""
@@ -212,6 +216,8 @@ class TransferTableModel(QAbstractTableModel):
             lines.append(f"From: {job.source}")
         if job.destination:
             lines.append(f"To: {job.destination}")
+        if job.detail and job.state is JobState.RUNNING:
+            lines.append(job.detail)
         if job.error:
             lines.append(job.error)
         return "\n".join(lines)

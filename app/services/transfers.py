@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 RESOURCE_TRANSFER = "transfer"
 RESOURCE_FFMPEG = "ffmpeg"
 DEFAULT_LIMITS = {RESOURCE_TRANSFER: 2, RESOURCE_FFMPEG: 1}
+#: The unit of jobs that report a share done (0..100) rather than bytes: media jobs.
+UNIT_PERCENT = "%"
 #: Limit for a resource nobody configured: one at a time is the safe default.
 FALLBACK_LIMIT = 1
 #: Progress reaches the UI at most this often per job (10 signals/s).
@@ -81,6 +83,9 @@ class ProgressReporter(Protocol):
 
     def set_total(self, total: int) -> None:
         """Tell the queue the job's size once it is known (for example after a ``stat``)."""
+
+    def set_detail(self, text: str) -> None:
+        """Say what the job is doing right now ("downloading", "encoding 2.1x")."""
 
 
 JobRunner = Callable[[ProgressReporter], Awaitable[None]]
@@ -167,7 +172,10 @@ class Job:
         run: Coroutine function doing the work; receives a :class:`ProgressReporter`.
         source, destination: Where from and where to, for tooltips and chaining.
         total: Size in ``unit`` (bytes by default); 0 while unknown.
-        unit: ``"B"`` for bytes; anything else is shown as a plain count ("files").
+        unit: ``"B"`` for bytes, :data:`UNIT_PERCENT` for jobs that report a share done (media
+            jobs); anything else is shown as a plain count ("files").
+        detail: What a running job is doing right now, shown beside its progress.
+        input_size: Bytes the job reads, shown as its size when ``unit`` is not bytes.
         resource: Which concurrency limit the job counts against.
         after: Id of a job that must finish DONE before this one starts.
         then: Jobs added with ``after`` set to this job when this one is added.
@@ -192,6 +200,8 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     cancel_requested: bool = False
+    detail: str = ""
+    input_size: int = 0
     meter: RateMeter = field(default_factory=RateMeter, repr=False)
 
     @property
@@ -234,6 +244,7 @@ class Job:
         self.error = ""
         self.started_at = self.finished_at = None
         self.cancel_requested = False
+        self.detail = ""
         self.meter = RateMeter()
 
 
@@ -263,6 +274,11 @@ class _Progress:
     def set_total(self, total: int) -> None:
         self._job.total = max(0, total)
         self._queue._mark_dirty(self._job)
+
+    def set_detail(self, text: str) -> None:
+        if text != self._job.detail:
+            self._job.detail = text
+            self._queue._mark_dirty(self._job)
 
 
 class JobQueue(QObject):

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: Per-recording sizes, and per-recording ``{"source"|"thumbnail": ObjectInfo}``.
+RecordingListing = tuple[dict[str, int], dict[str, dict[str, ObjectInfo]]]
 #: Longest a listed page waits before its rows are shown (seconds).
 BATCH_MAX_AGE = 1.0
 
@@ -81,8 +83,12 @@ class TreeLoader(QObject):
             show. The model marks the folder failed and keeps the rows it already had.
         presenceFailed(str, str): Listing the peer's copy of a folder failed; the folder itself
             loaded, its statuses stay unknown.
+        recordingMediaListed(str, object): A ``recordings`` folder was listed; the object maps
+            each recording's path to its ``{"source": ObjectInfo, "thumbnail": ObjectInfo}``
+            (either may be missing), for thumbnails in the tree and durations in tooltips.
     """
 
+    recordingMediaListed = Signal(str, object)
     loadStarted = Signal(str)
     loadFinished = Signal(str, int)
     loadFailed = Signal(str, str)
@@ -148,7 +154,7 @@ class TreeLoader(QObject):
         """
         self.loadStarted.emit(path)
         helpers: list[asyncio.Task[Any]] = []
-        totals: asyncio.Task[dict[str, int]] | None = None
+        totals: asyncio.Task[RecordingListing] | None = None
         try:
             if self.peer is not None:
                 helpers.append(self._helper(self._load_presence(self.peer, path)))
@@ -157,7 +163,11 @@ class TreeLoader(QObject):
                 helpers.append(totals)
             count, folders = await self._list_into_model(path)
             if totals is not None:
-                self.model.set_recording_totals(dict.fromkeys(folders, 0) | await totals)
+                sizes, media = await totals
+                self.model.set_recording_totals(dict.fromkeys(folders, 0) | sizes)
+                self.model.set_recording_media(media)
+                if media:
+                    self.recordingMediaListed.emit(path, media)
             self.model.finish_loading(path, None)
             await asyncio.gather(*helpers)
         except StorageError as exc:
@@ -219,13 +229,20 @@ class TreeLoader(QObject):
             return
         self.model.set_presence(path, files, folders)
 
-    async def _recording_totals(self, path: str) -> dict[str, int]:
-        """Sum file sizes per recording under ``path`` with one recursive, paginated listing."""
+    async def _recording_totals(self, path: str) -> RecordingListing:
+        """Sum file sizes per recording under ``path`` with one recursive, paginated listing,
+        and note each recording's source and thumbnail files on the way."""
         totals: defaultdict[str, int] = defaultdict(int)
+        media: defaultdict[str, dict[str, ObjectInfo]] = defaultdict(dict)
         cut = len(path) + 1
         async for page in self.backend.iter_pages(path, recursive=True):
             for info in page.files:
-                recording, sep, _rest = info.path[cut:].partition("/")
+                recording, sep, rest = info.path[cut:].partition("/")
                 if sep:  # files directly in recordings/ belong to no recording
-                    totals[f"{path}/{recording}"] += info.size
-        return dict(totals)
+                    key = f"{path}/{recording}"
+                    totals[key] += info.size
+                    if rest == "thumbnail.jpg":
+                        media[key]["thumbnail"] = info
+                    elif rest.startswith("source.") and "/" not in rest:
+                        media[key]["source"] = info
+        return dict(totals), dict(media)

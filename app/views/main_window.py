@@ -33,12 +33,15 @@ from PySide6.QtWidgets import (
 from app.errors import describe_error
 from app.icons import icon
 from app.models.storage_tree import SIDE_LOCAL, SIDE_S3, NodeKind, StorageTreeModel
-from app.services.transfers import JobQueue
+from app.services.media import MediaService
+from app.services.transfers import Job, JobQueue
 from app.services.tree_loader import TreeLoader
 from app.services.usage import UsageService
 from app.transfer_plan import TransferPlan, plan_drop, quota_verdict
 from app.views.log_panel import LogPanel, QtLogHandler
+from app.views.media_actions import MediaController
 from app.views.notification_bar import NotificationBar
+from app.views.preview_pane import PreviewPane
 from app.views.quota_panel import QuotaPanel
 from app.views.transfer_panel import TransferPanel
 from app.views.tree_pane import TreePane
@@ -94,6 +97,8 @@ class MainWindow(QMainWindow):
         log_handler: Feeds the log panel.
         profile_label: Name of the active profile (status bar).
         open_settings: Opens the settings dialog (the composition root owns it).
+        media: Media jobs, probes and thumbnails; ``None`` leaves the Media menu and the
+            preview pane out.
     """
 
     closed = Signal()
@@ -108,10 +113,11 @@ class MainWindow(QMainWindow):
         *,
         profile_label: str = "",
         open_settings: Callable[[], None] | None = None,
+        media: MediaService | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Leap Sync")
-        self.resize(1280, 800)
+        self.resize(1440, 860)
         self.local = local
         self.remote = remote
         self.queue = queue
@@ -137,8 +143,16 @@ class MainWindow(QMainWindow):
         self.quota_panel = QuotaPanel(usage)
         self._describe_remote()
         self._style_panes()
+        self.preview_pane = PreviewPane() if media is not None else None
+        self.media_controller: MediaController | None = None
 
         self._build_actions()
+        if media is not None and self.preview_pane is not None:
+            self.media_controller = MediaController(self, media, self.preview_pane)
+            self._toolbar.insertWidget(self._settings_separator, self.media_controller.menu_button)
+            self.media_controller.connect_loader(SIDE_LOCAL, self.local_loader)
+            if self.remote_loader is not None:
+                self.media_controller.connect_loader(SIDE_S3, self.remote_loader)
         self._build_layout()
         self._build_status_bar(profile_label)
         self._connect()
@@ -170,11 +184,19 @@ class MainWindow(QMainWindow):
         panes = QSplitter(Qt.Orientation.Horizontal)
         panes.addWidget(self.local_pane)
         panes.addWidget(self.remote_pane)
-        panes.addWidget(self.quota_panel)
+        if self.preview_pane is not None:
+            side = QSplitter(Qt.Orientation.Vertical)
+            side.setObjectName("sideColumn")
+            side.addWidget(self.preview_pane)
+            side.addWidget(self.quota_panel)
+            side.setSizes([300, 220])
+            panes.addWidget(side)
+        else:
+            panes.addWidget(self.quota_panel)
         panes.setStretchFactor(0, 3)
         panes.setStretchFactor(1, 3)
         panes.setStretchFactor(2, 2)
-        panes.setSizes([490, 490, 300])
+        panes.setSizes([560, 560, 300])
         self.bottom_tabs = QTabWidget()
         self.bottom_tabs.addTab(self.transfer_panel, icon("list-checks"), "Transfers")
         self.bottom_tabs.addTab(self.log_panel, icon("scroll-text"), "Log")
@@ -257,8 +279,9 @@ class MainWindow(QMainWindow):
             self.action_new_recording,
         ):
             toolbar.addAction(action)
-        toolbar.addSeparator()
+        self._settings_separator = toolbar.addSeparator()
         toolbar.addAction(self.action_settings)
+        self._toolbar = toolbar
         self.addToolBar(toolbar)
 
     def _build_status_bar(self, profile_label: str) -> None:
@@ -348,6 +371,8 @@ class MainWindow(QMainWindow):
             menu.addAction(self.action_download)
             menu.addAction(self.action_share)
         menu.addAction(self.action_new_recording)
+        if self.media_controller is not None:
+            menu.addMenu(self.media_controller.menu)
         menu.addSeparator()
         menu.addAction(self.action_refresh)
         menu.addAction(self.action_delete)
@@ -437,6 +462,7 @@ class MainWindow(QMainWindow):
             local_file = await self.local.resolve(info.path)
             job = self.queue.add_upload(remote, local_file, info.path)
             self._effects[job.id] = (SIDE_S3, [(info.path, info.size)])
+            self._chain_media(SIDE_S3, remote, job, info.path)
 
     async def download_selected(self) -> None:
         """Download the bucket pane's selection into the same paths of the local store."""
@@ -568,6 +594,7 @@ class MainWindow(QMainWindow):
         for copy in plan.copies:
             job = self.queue.add_upload(backend, copy.local_path, copy.path)
             self._effects[job.id] = (side, [(copy.path, copy.size)])
+            self._chain_media(side, backend, job, copy.path)
 
     async def _transfer_paths(self, to_side: str, paths: list[str]) -> None:
         remote = self._require_remote()
@@ -581,12 +608,23 @@ class MainWindow(QMainWindow):
             local_file = await self.local.resolve(info.path)
             if to_side == SIDE_S3:
                 job = self.queue.add_upload(remote, local_file, info.path)
+                self._chain_media(SIDE_S3, remote, job, info.path)
             else:
                 job = self.queue.add_download(remote, info.path, local_file, size=info.size)
                 self._downloads.add(job.id)
             self._effects[job.id] = (to_side, [(info.path, info.size)])
 
+    def _chain_media(self, side: str, backend: StorageBackend, upload: Job, path: str) -> None:
+        """Queue the Media menu's "after upload" jobs behind an upload of a recording source."""
+        if self.media_controller is not None:
+            self.media_controller.chain_after_upload(side, backend, upload, path)
+
     # ----------------------------------------------------------------- after a job
+
+    def schedule_refresh(self, side: str, path: str) -> None:
+        """List the folder holding ``path`` again, soon (refreshes are batched)."""
+        self._pending_refresh[side].add(path.rpartition("/")[0])
+        self._refresh_timer.start()
 
     def _job_finished(self, job_id: str, ok: bool) -> None:
         effect = self._effects.pop(job_id, None)
@@ -636,6 +674,8 @@ class MainWindow(QMainWindow):
             self.remote_loader.loadFailed.connect(
                 lambda path, message: self.notify("error", f"Listing failed: {message}")
             )
+            if self.media_controller is not None:
+                self.media_controller.connect_loader(SIDE_S3, self.remote_loader)
         self.remote_model.refresh("")
         self.local_model.refresh("")
         self.usage.set_backend(SIDE_S3, remote)

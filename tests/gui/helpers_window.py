@@ -26,6 +26,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QLabel, QWidget
 
+from app.services.media import MediaService
 from app.services.transfers import JobQueue
 from app.services.usage import UsageService
 from app.views.log_panel import QtLogHandler
@@ -62,14 +63,22 @@ class Harness:
         local: LocalStorageBackend,
         remote: StorageBackend,
         register: Callable[[QWidget], None] | None = None,
+        media: Callable[[JobQueue], MediaService] | None = None,
     ) -> None:
         self.local = local
         self.remote = remote
         self.queue = JobQueue()
         self.usage = UsageService({"local": local, "s3": remote})
         self.log_handler = QtLogHandler()
+        self.media = media(self.queue) if media is not None else None
         self.window = MainWindow(
-            local, remote, self.queue, self.usage, self.log_handler, profile_label="Tests"
+            local,
+            remote,
+            self.queue,
+            self.usage,
+            self.log_handler,
+            profile_label="Tests",
+            media=self.media,
         )
         self.closed = False
         self.added: list[str] = []
@@ -120,7 +129,10 @@ class Harness:
             # The queue, the usage service and the log bridge belong to Python, and their
             # connections (held in C++) reference the window: a cycle Python's GC cannot see.
             # Cut it, or every test leaks a whole window and later tests pay for it in GC time.
-            for sender in (self.queue, self.usage, self.log_handler.bridge):
+            senders: list[QObject] = [self.queue, self.usage, self.log_handler.bridge]
+            if self.media is not None:
+                senders.append(self.media)
+            for sender in senders:
                 disconnect_all(sender)
             del self.window.run_task
 
