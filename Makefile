@@ -7,11 +7,15 @@ STAMP := $(VENV)/.installed
 # Qt's xcb platform plugin needs these to open a real window (not needed offscreen).
 GUI_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 \
 	libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3
-# make test: ffmpeg (sample clips), a real Secret Service (keyring tests), Xvfb (screenshot test).
-TEST_PACKAGES := ffmpeg gnome-keyring dbus-x11 xvfb openssl procps $(GUI_PACKAGES)
+# make package: PyInstaller reads and strips binaries with binutils (objdump, strip).
+PACKAGE_PACKAGES := binutils
+# make test: ffmpeg (sample clips), a real Secret Service (keyring tests), Xvfb (screenshot test),
+# the bundle build, and the validators of the desktop entry and AppStream metadata.
+TEST_PACKAGES := ffmpeg gnome-keyring dbus-x11 xvfb openssl procps $(GUI_PACKAGES) \
+	$(PACKAGE_PACKAGES) appstream desktop-file-utils
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench format clean venv
+.PHONY: run test lint bench format clean venv package
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -21,7 +25,7 @@ $(PY):
 # Re-install when the dependency list or the pinned versions change.
 $(STAMP): pyproject.toml requirements.lock | $(PY)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c requirements.lock -e ".[test,dev,bench]"
+	$(PY) -m pip install -q -c requirements.lock -e ".[test,dev,bench,packaging]"
 	@touch $@
 
 venv: $(STAMP)
@@ -37,6 +41,11 @@ test: $(STAMP)
 	@bash scripts/ensure-system-packages.sh $(TEST_PACKAGES)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
+# The one-folder bundle dist/leap-sync/ (PyInstaller; packaging/leap-sync.spec). Prints its size.
+package: $(STAMP)
+	@bash scripts/ensure-system-packages.sh $(PACKAGE_PACKAGES)
+	$(PY) packaging/build_bundle.py --dist dist --work build/pyinstaller
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -50,4 +59,4 @@ bench: $(STAMP)
 	$(PY) -m bench.run_bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/work
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/work dist build/pyinstaller build/bundle
