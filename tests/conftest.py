@@ -89,41 +89,36 @@ async def make_s3(s3_server: SeaweedSandbox) -> AsyncIterator[MakeS3]:
         await backend.aclose()
 
 
-@pytest.fixture(params=["local", "s3", "hybrid"])
+@pytest.fixture(params=["local", "s3"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorageBackend]:
-    """The contract suite's backend: each test runs on LOCAL, on S3 and on HYBRID (both)."""
-    instance: StorageBackend
-    if request.param == "local":
-        instance = LocalStorageBackend(tmp_path / "store")
-    elif request.param == "hybrid":
-        from file_storage.backends.hybrid import HybridStorageBackend
-        from file_storage.sync import SyncIndex
+    """The backend of shared suites: each test runs once on LOCAL and once on S3.
 
-        server_: SeaweedSandbox = request.getfixturevalue("s3_server")
-        instance = HybridStorageBackend(
-            LocalStorageBackend(tmp_path / "store"),
-            S3StorageBackend(
-                TEST_BUCKET,
-                prefix=f"t-{uuid.uuid4().hex[:12]}",
-                access_key_id=server_.access_key,
-                secret_access_key=server_.secret_key,
-                endpoint_url=server_.endpoint_url,
-                tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB),
-            ),
-            SyncIndex(tmp_path / "index.sqlite3"),
-        )
-    else:
-        server: SeaweedSandbox = request.getfixturevalue("s3_server")
-        instance = S3StorageBackend(
-            TEST_BUCKET,
-            prefix=f"t-{uuid.uuid4().hex[:12]}",
-            access_key_id=server.access_key,
-            secret_access_key=server.secret_key,
-            endpoint_url=server.endpoint_url,
-            tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB),
-        )
-    async with instance:
+    The contract suite (tests/test_contract.py) widens this to HYBRID as well.
+    """
+    async with make_backend(request.param, request, tmp_path) as instance:
         yield instance
+
+
+def make_backend(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> StorageBackend:
+    """A fresh LOCAL (on ``tmp_path``), S3 (fresh prefix) or HYBRID (both) backend."""
+    if kind == "local":
+        return LocalStorageBackend(tmp_path / "store")
+    server: SeaweedSandbox = request.getfixturevalue("s3_server")
+    s3 = S3StorageBackend(
+        TEST_BUCKET,
+        prefix=f"t-{uuid.uuid4().hex[:12]}",
+        access_key_id=server.access_key,
+        secret_access_key=server.secret_key,
+        endpoint_url=server.endpoint_url,
+        tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB),
+    )
+    if kind == "s3":
+        return s3
+    from file_storage.backends.hybrid import HybridStorageBackend
+    from file_storage.sync import SyncIndex
+
+    local = LocalStorageBackend(tmp_path / "store")
+    return HybridStorageBackend(local, s3, SyncIndex(tmp_path / "index.sqlite3"))
 
 
 def write_random(path: Path, size: int, *, seed: int = 0) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,16 @@ from file_storage import (
     ObjectNotFoundError,
     StorageBackend,
 )
-from tests.conftest import MiB, sha256_of, write_random
+from tests.conftest import MiB, make_backend, sha256_of, write_random
 
 REC = "users/user_000042/recordings/rec-1"
+
+
+@pytest.fixture(params=["local", "s3", "hybrid"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StorageBackend]:
+    """This suite also runs on HYBRID (reads from both stores, writes to S3)."""
+    async with make_backend(request.param, request, tmp_path) as instance:
+        yield instance
 
 
 @pytest.mark.parametrize(
