@@ -154,6 +154,7 @@ async def _run_window(
     from PySide6.QtWidgets import QApplication
 
     from app.errors import install_error_hooks
+    from app.services.sync import SyncService
     from app.services.transfers import JobQueue
     from app.services.usage import UsageService
     from app.settings_flow import SettingsFlow
@@ -161,6 +162,7 @@ async def _run_window(
     from file_storage.backends.local import LocalStorageBackend
     from file_storage.errors import StorageError
     from file_storage.factory import create_s3_backend
+    from file_storage.sync import default_index_path
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -176,8 +178,16 @@ async def _run_window(
     queue = JobQueue()
     usage = UsageService({"local": local, **({"s3": remote} if remote else {})})
     media = _media_service(settings, queue)
+    sync = SyncService(queue, settings.sync_index_path or default_index_path())
     window = MainWindow(
-        local, remote, queue, usage, log_handler, profile_label=startup.label, media=media
+        local,
+        remote,
+        queue,
+        usage,
+        log_handler,
+        profile_label=startup.label,
+        media=media,
+        sync=sync,
     )
     from app.credentials import KeyringCredentialStore
     from app.profiles import DEFAULT_ENV_FILE
@@ -220,6 +230,8 @@ async def _run_window(
         window.close()
 
     await closed.wait()
+    await sync.aclose()
+    media.cache.close()
     for backend in (remote, local):
         if backend is not None:
             await backend.aclose()

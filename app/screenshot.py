@@ -52,6 +52,9 @@ async def take_screenshot(window: MainWindow, target: Path) -> None:
             if recording:
                 await _expand(pane, recording, deadline)
                 shown = (pane, recording)
+    if window.sync_controller is not None and window.remote is not None:
+        # Compare the whole store, so the Status column shows the comparison badges.
+        await window.sync_controller.compare_selected("users")
     if shown is not None and window.preview_pane is not None:
         # Select the last recording expanded, so the preview pane shows its thumbnail and facts.
         pane, recording = shown

@@ -104,6 +104,41 @@ class Presence(enum.StrEnum):
     BOTH = "On both"
 
 
+#: The last comparison's verdict per path: a :class:`~file_storage.sync.FileState` value for
+#: files, or one of these for folders (the worst state of the files below them).
+FOLDER_IDENTICAL, FOLDER_DIFFERS, FOLDER_CONFLICT = (
+    "folder-identical",
+    "folder-differs",
+    "folder-conflict",
+)
+#: The row's comparison state (a FileState value or a folder state), or ``None``.
+SYNC_ROLE = int(Qt.ItemDataRole.UserRole) + 5
+
+#: Status text per comparison state, on the local tree and on the bucket tree.
+_SYNC_TEXT: dict[str, tuple[str, str]] = {
+    "identical": ("Identical", "Identical"),
+    "different": ("Differs", "Differs"),
+    "changed-local": ("Changed here", "Changed locally"),
+    "changed-remote": ("Changed in S3", "Changed here"),
+    "conflict": ("Conflict", "Conflict"),
+    "only-local": ("Local only", "Local only"),
+    "only-remote": ("S3 only", "S3 only"),
+    "deleted-local": ("Deleted here", "Deleted locally"),
+    "deleted-remote": ("Deleted in S3", "Deleted here"),
+    FOLDER_IDENTICAL: ("Identical", "Identical"),
+    FOLDER_DIFFERS: ("Differs", "Differs"),
+    FOLDER_CONFLICT: ("Conflicts", "Conflicts"),
+}
+#: Which badge (an icon name the window provides) each state gets.
+SYNC_BADGES = {
+    "identical": "sync-ok",
+    FOLDER_IDENTICAL: "sync-ok",
+    "conflict": "sync-conflict",
+    FOLDER_CONFLICT: "sync-conflict",
+}
+SYNC_BADGE_DEFAULT = "sync-differs"
+
+
 class LoadState(enum.Enum):
     UNLOADED = enum.auto()
     LOADING = enum.auto()
@@ -233,6 +268,7 @@ class StorageTreeModel(QAbstractItemModel):
         self._root = _Node(NodeKind.ROOT, "", None, 0, None)
         self._totals: dict[str, int] = {}
         self._recording_media: dict[str, dict[str, ObjectInfo]] = {}
+        self._sync: dict[str, str] = {}
         self._thumbnails: dict[str, QIcon] = {}
         self._media_lookup: Callable[[ObjectInfo], MediaInfo | None] | None = None
         self._missing = Presence.LOCAL_ONLY if side == SIDE_LOCAL else Presence.S3_ONLY
@@ -316,6 +352,15 @@ class StorageTreeModel(QAbstractItemModel):
             return self._presence(node).value
         if role == _TOOLTIP:
             return self._tooltip(node)
+        if role == SYNC_ROLE:
+            return self._sync.get(node.path) if self._sync else None
+        if role == _DECORATION and column == STATUS_COLUMN and self._sync:
+            state = self._sync.get(node.path)
+            return (
+                None
+                if state is None
+                else self._icons.get(SYNC_BADGES.get(state, SYNC_BADGE_DEFAULT))
+            )
         if role == _DECORATION and column == NAME_COLUMN:
             thumbnail = self._thumbnails.get(node.path) if self._thumbnails else None
             if thumbnail is not None and node.state is not LoadState.FAILED:
@@ -338,6 +383,10 @@ class StorageTreeModel(QAbstractItemModel):
             return LOADING_TEXT
         if node.state is LoadState.FAILED:
             return FAILED_TEXT
+        state = self._sync.get(node.path) if self._sync else None
+        if state is not None:
+            local_text, remote_text = _SYNC_TEXT.get(state, (state, state))
+            return local_text if self.side == SIDE_LOCAL else remote_text
         return self._presence(node).value
 
     def _sort_value(self, node: _Node, column: int) -> str | int | float:
@@ -469,6 +518,31 @@ class StorageTreeModel(QAbstractItemModel):
         for folder in loaded:
             self._emit_column_changed(folder, SIZE_COLUMN)
         self._resort(loaded, SIZE_COLUMN)
+
+    def set_sync_states(self, prefix: str, states: Mapping[str, str]) -> None:
+        """Show a comparison of ``prefix``: its states replace any older ones under it."""
+        stale = [p for p in self._sync if _is_under(p, prefix)]
+        for path in stale:
+            del self._sync[path]
+        self._sync.update(states)
+        self._status_changed_under(prefix)
+
+    def clear_sync_states(self) -> None:
+        """Forget every comparison (for example when another bucket is shown)."""
+        self._sync.clear()
+        self._status_changed_under("")
+
+    def sync_state(self, path: str) -> str | None:
+        return self._sync.get(path)
+
+    def _status_changed_under(self, prefix: str) -> None:
+        top = self._find(prefix) or self._root
+        stack = [top.parent or top] if top is not self._root else [top]
+        while stack:
+            node = stack.pop()
+            if node.children:
+                self._emit_column_changed(node, STATUS_COLUMN)
+                stack.extend(child for child in node.children if child.is_folder)
 
     def set_recording_media(self, media: Mapping[str, Mapping[str, ObjectInfo]]) -> None:
         """Record each recording's ``"source"`` and ``"thumbnail"`` files (from a listing)."""

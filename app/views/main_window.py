@@ -34,6 +34,7 @@ from app.errors import describe_error
 from app.icons import icon
 from app.models.storage_tree import SIDE_LOCAL, SIDE_S3, NodeKind, StorageTreeModel
 from app.services.media import MediaService
+from app.services.sync import SyncService
 from app.services.transfers import Job, JobQueue
 from app.services.tree_loader import TreeLoader
 from app.services.usage import UsageService
@@ -43,6 +44,7 @@ from app.views.media_actions import MediaController
 from app.views.notification_bar import NotificationBar
 from app.views.preview_pane import PreviewPane
 from app.views.quota_panel import QuotaPanel
+from app.views.sync_actions import SyncController
 from app.views.transfer_panel import TransferPanel
 from app.views.tree_pane import TreePane
 from file_storage.backends.base import ObjectInfo, StorageBackend
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         open_settings: Opens the settings dialog (the composition root owns it).
         media: Media jobs, probes and thumbnails; ``None`` leaves the Media menu and the
             preview pane out.
+        sync: Compare, sync, conflicts and migration; ``None`` leaves those actions out.
     """
 
     closed = Signal()
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
         profile_label: str = "",
         open_settings: Callable[[], None] | None = None,
         media: MediaService | None = None,
+        sync: SyncService | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Leap Sync")
@@ -147,6 +151,11 @@ class MainWindow(QMainWindow):
         self.media_controller: MediaController | None = None
 
         self._build_actions()
+        self.sync_controller = SyncController(self, sync) if sync is not None else None
+        if self.sync_controller is not None:
+            sync_actions = self.sync_controller.actions
+            for action in sync_actions[:2]:
+                self._toolbar.insertAction(self._settings_separator, action)
         if media is not None and self.preview_pane is not None:
             self.media_controller = MediaController(self, media, self.preview_pane)
             self._toolbar.insertWidget(self._settings_separator, self.media_controller.menu_button)
@@ -168,6 +177,10 @@ class MainWindow(QMainWindow):
             NodeKind.RECORDING.value: icon("clapperboard"),
             NodeKind.FILE.value: icon("file"),
             "error": icon("circle-alert", "#d03b32"),
+            # Comparison badges in the Status column (see app.views.sync_actions).
+            "sync-ok": icon("circle-check", "#2e9d57"),
+            "sync-differs": icon("circle-alert", "#c98a00"),
+            "sync-conflict": icon("circle-x", "#d03b32"),
         }
         for pane in (self.local_pane, self.remote_pane):
             pane.model.set_icons(icons)
@@ -373,6 +386,10 @@ class MainWindow(QMainWindow):
         menu.addAction(self.action_new_recording)
         if self.media_controller is not None:
             menu.addMenu(self.media_controller.menu)
+        if self.sync_controller is not None:
+            menu.addSeparator()
+            for action in self.sync_controller.actions:
+                menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.action_refresh)
         menu.addAction(self.action_delete)
@@ -678,6 +695,8 @@ class MainWindow(QMainWindow):
                 self.media_controller.connect_loader(SIDE_S3, self.remote_loader)
         self.remote_model.refresh("")
         self.local_model.refresh("")
+        for model in (self.local_model, self.remote_model):
+            model.clear_sync_states()  # they compared against the previous bucket
         self.usage.set_backend(SIDE_S3, remote)
         self._describe_remote()
         self.set_profile_label(profile_label)

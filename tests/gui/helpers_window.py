@@ -27,6 +27,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QLabel, QWidget
 
 from app.services.media import MediaService
+from app.services.sync import SyncService
 from app.services.transfers import JobQueue
 from app.services.usage import UsageService
 from app.views.log_panel import QtLogHandler
@@ -64,6 +65,7 @@ class Harness:
         remote: StorageBackend,
         register: Callable[[QWidget], None] | None = None,
         media: Callable[[JobQueue], MediaService] | None = None,
+        sync: Callable[[JobQueue], SyncService] | None = None,
     ) -> None:
         self.local = local
         self.remote = remote
@@ -71,6 +73,7 @@ class Harness:
         self.usage = UsageService({"local": local, "s3": remote})
         self.log_handler = QtLogHandler()
         self.media = media(self.queue) if media is not None else None
+        self.sync = sync(self.queue) if sync is not None else None
         self.window = MainWindow(
             local,
             remote,
@@ -79,6 +82,7 @@ class Harness:
             self.log_handler,
             profile_label="Tests",
             media=self.media,
+            sync=self.sync,
         )
         self.closed = False
         self.added: list[str] = []
@@ -132,6 +136,9 @@ class Harness:
             senders: list[QObject] = [self.queue, self.usage, self.log_handler.bridge]
             if self.media is not None:
                 senders.append(self.media)
+            if self.sync is not None:
+                senders.append(self.sync)
+                await self.sync.aclose()
             for sender in senders:
                 disconnect_all(sender)
             del self.window.run_task
