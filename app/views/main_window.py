@@ -279,6 +279,13 @@ class MainWindow(QMainWindow):
         self.action_settings = self._action(
             "actionSettings", "Settings", "settings", "Ctrl+,", "Connections and profiles"
         )
+        self.action_about = self._action(
+            "actionAbout",
+            "About",
+            "info",
+            QKeySequence.StandardKey.HelpContents,
+            "Version, and the licences of the bundled components",
+        )
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -294,6 +301,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         self._settings_separator = toolbar.addSeparator()
         toolbar.addAction(self.action_settings)
+        toolbar.addAction(self.action_about)
         self._toolbar = toolbar
         self.addToolBar(toolbar)
 
@@ -346,6 +354,7 @@ class MainWindow(QMainWindow):
         self.action_share.triggered.connect(lambda: self.run_task(self.share_link()))
         self.action_new_recording.triggered.connect(lambda: self.run_task(self.new_recording()))
         self.action_settings.triggered.connect(self._settings)
+        self.action_about.triggered.connect(lambda: self.run_task(self.show_about()))
         for pane in (self.local_pane, self.remote_pane):
             pane.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             pane.view.customContextMenuRequested.connect(
@@ -428,6 +437,13 @@ class MainWindow(QMainWindow):
     def _settings(self) -> None:
         if self._open_settings is not None:
             self._open_settings()
+
+    async def show_about(self) -> None:
+        """The About dialog: version and the licences of bundled components."""
+        from app.views.about_dialog import AboutDialog
+
+        self.about_dialog = AboutDialog(self)
+        await run_dialog(self.about_dialog)
 
     def focused_pane(self) -> TreePane:
         """The pane the user is working in (the local one unless the bucket has focus)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.models.storage_tree import FOLDER_CONFLICT, FOLDER_DIFFERS, SYNC_ROLE
@@ -248,3 +248,21 @@ async def test_migration_assistant_plans_then_copies_with_per_user_progress(
             assert await remote.load(path) == data
         dialog.reject()
         await wait_until(task.done, 10, "the assistant to close")
+
+
+async def test_about_opens_from_the_toolbar(open_window: OpenWindow, make_s3: MakeS3) -> None:
+    from app import __version__
+
+    async with open_window(make_s3()) as harness:
+        harness.action("actionAbout").trigger()
+        await wait_until(
+            lambda: (
+                getattr(harness.window, "about_dialog", None) is not None
+                and harness.window.about_dialog.isVisible()
+            ),
+            10,
+            "the About dialog",
+        )
+        dialog = harness.window.about_dialog
+        assert __version__ in " ".join(label.text() for label in dialog.findChildren(QLabel))
+        dialog.reject()
