@@ -6,7 +6,7 @@ from importlib.metadata import metadata, version
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QStyleFactory
 from pytestqt.qtbot import QtBot
 
 from app import __version__
@@ -87,9 +87,13 @@ def test_reads_well_in_light_and_dark(qtbot: QtBot) -> None:
     """The stylesheet and palettes apply to the dialog, and the app icon is the window icon."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
+    # Leave the shared QApplication as the other GUI tests know it.
+    before = (app.style().name(), app.palette(), app.styleSheet(), app.windowIcon())
+    before_desktop_name = app.desktopFileName()
     try:
         for dark in (False, True):
             apply_theme(app, dark=dark)
+            assert app.styleSheet().startswith("/* Leap Sync stylesheet")
             dialog = AboutDialog()
             qtbot.addWidget(dialog)
             dialog.show()
@@ -103,5 +107,9 @@ def test_reads_well_in_light_and_dark(qtbot: QtBot) -> None:
             assert app.desktopFileName() == "io.leapsync.LeapSync"
             dialog.close()
     finally:
-        apply_theme(app, dark=False)
-    assert app.styleSheet().startswith("/* Leap Sync stylesheet")
+        style, palette, stylesheet, window_icon = before
+        app.setStyle(QStyleFactory.create(style))
+        app.setPalette(palette)
+        app.setStyleSheet(stylesheet)
+        app.setWindowIcon(window_icon)
+        app.setDesktopFileName(before_desktop_name)
