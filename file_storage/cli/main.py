@@ -6,79 +6,23 @@ current folder, or ``--env-file``). Failures print one line on stderr and exit w
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.cli.media_commands import register as register_media_commands
 from file_storage.cli.progress_bar import transfer_bar
+from file_storage.cli.runner import CliState, fail, run_with_backend
 from file_storage.cli.sync_commands import register as register_sync_commands
-from file_storage.errors import StorageError
-from file_storage.factory import create_storage_backend
 from file_storage.path_builder import StoragePathBuilder
-from file_storage.redaction import configure_logging, redact
-from file_storage.settings import StorageSettings
+from file_storage.redaction import configure_logging
 from file_storage.units import human_size
-
-T = TypeVar("T")
-
-
-class CliState:
-    """What the group options decided, handed to each command."""
-
-    def __init__(self, env_file: Path | None) -> None:
-        self.env_file = env_file
-
-    def settings(self) -> StorageSettings:
-        if self.env_file is not None:
-            if not self.env_file.is_file():
-                raise click.ClickException(f"env file not found: {self.env_file}")
-            return StorageSettings(_env_file=self.env_file)  # type: ignore[call-arg]
-        return StorageSettings()
-
-
-def fail(message: str) -> None:
-    click.echo(f"leap-storage: error: {redact(message)}", err=True)
-    sys.exit(1)
-
-
-def run_with_backend(state: CliState, action: Callable[[StorageBackend], Awaitable[T]]) -> T:
-    """Build the backend, run ``action`` on it, close it, and turn errors into one line."""
-
-    async def main() -> T:
-        # SIGTERM cancels like Ctrl-C does, so multipart uploads are aborted and temp files go.
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        backend = create_storage_backend(state.settings())
-        async with backend:
-            return await action(backend)
-
-    try:
-        return asyncio.run(main())
-    except StorageError as exc:
-        fail(str(exc))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]).upper()
-        name = field if field.startswith("STORAGE_") else f"STORAGE_{field}"
-        fail(f"invalid setting {name}: {first['msg']}")
-    except ValueError as exc:
-        fail(str(exc))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        click.echo("leap-storage: interrupted; partial transfers were cleaned up.", err=True)
-        sys.exit(130)
-    raise AssertionError("unreachable")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

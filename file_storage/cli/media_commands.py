@@ -18,6 +18,7 @@ import click
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from file_storage.cli.progress_bar import stderr_console
+from file_storage.cli.runner import CliState, run_with_backend
 from file_storage.media import (
     AUDIO_FORMATS,
     DEFAULT_PRESET,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable
 
     from file_storage.backends.base import StorageBackend
-    from file_storage.cli.main import CliState
 
 
 class MediaOptions:
@@ -74,7 +74,6 @@ def job_bar(label: str) -> Iterator[Callable[[MediaProgress], None]]:
 
 def run_media(options: MediaOptions, action: Callable[[MediaJobs], Awaitable[object]]) -> object:
     """Open the backend and the probe cache, build the job runner, run ``action``."""
-    from file_storage.cli.main import run_with_backend  # main imports this module at load
 
     async def with_jobs(backend: StorageBackend) -> object:
         cache = MediaInfoCache(default_cache_dir() / CACHE_FILENAME) if options.cache else None

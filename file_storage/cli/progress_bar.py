@@ -5,25 +5,36 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 
-from file_storage.progress import ProgressCallback
-
 stderr_console = Console(stderr=True)
 
 
+class BarUpdate(Protocol):
+    """Drives a bar: bytes done, and optionally a new label or a new total."""
+
+    def __call__(
+        self, done: int, description: str | None = None, total: int | None = None
+    ) -> None: ...
+
+
 @contextmanager
-def transfer_bar(label: str, total: int) -> Iterator[ProgressCallback]:
-    """Show a bar for one transfer and yield the progress callback that drives it."""
+def transfer_bar(label: str, total: int) -> Iterator[BarUpdate]:
+    """Show a bar for one transfer and yield the callback that drives it.
+
+    The callback is also a valid ``progress`` callback for the backends (bytes done).
+    """
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -35,9 +46,20 @@ def transfer_bar(label: str, total: int) -> Iterator[ProgressCallback]:
         transient=False,
     )
     with progress:
-        task = progress.add_task(label, total=total)
+        yield _Bar(progress, progress.add_task(label, total=total))
 
-        def update(transferred: int) -> None:
-            progress.update(task, completed=transferred)
 
-        yield update
+class _Bar:
+    """The :class:`BarUpdate` of one rich task."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def __call__(self, done: int, description: str | None = None, total: int | None = None) -> None:
+        changes: dict[str, Any] = {}
+        if description is not None:
+            changes["description"] = description
+        if total is not None:
+            changes["total"] = total
+        self._progress.update(self._task, completed=done, **changes)

@@ -7,28 +7,16 @@ whatever ``STORAGE_TYPE`` says, and keep their history in the sync index
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import click
-from pydantic import ValidationError
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.cli.progress_bar import stderr_console
-from file_storage.errors import StorageError
+from file_storage.cli.progress_bar import transfer_bar
+from file_storage.cli.runner import CliState, fail, run_cli
 from file_storage.factory import create_local_backend, create_s3_backend
 from file_storage.settings import StorageSettings
 from file_storage.sync import (
@@ -46,29 +34,16 @@ from file_storage.sync import (
 )
 from file_storage.units import human_size
 
-if TYPE_CHECKING:
-    from file_storage.cli.main import CliState
-
 T = TypeVar("T")
 PairAction = Callable[
     [LocalStorageBackend, StorageBackend, SyncIndex, StorageSettings], Awaitable[T]
 ]
 
 
-def fail(message: str) -> None:
-    """Print one error line and exit 1 (``cli.main.fail``, imported late: main imports us)."""
-    from file_storage.cli.main import fail as main_fail
-
-    main_fail(message)
-
-
 def run_with_pair(state: CliState, action: PairAction[T]) -> T:
     """Open the local store, S3 and the sync index, run ``action``, close them all."""
 
     async def main() -> T:
-        task = asyncio.current_task()
-        assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
         settings = state.settings()
         local = create_local_backend(settings)
         remote = create_s3_backend(settings)
@@ -76,24 +51,9 @@ def run_with_pair(state: CliState, action: PairAction[T]) -> T:
         async with local, remote, index:
             return await action(local, remote, index, settings)
 
-    try:
-        return asyncio.run(main())
-    except StorageError as exc:
-        fail(str(exc))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]).upper()
-        name = field if field.startswith("STORAGE_") else f"STORAGE_{field}"
-        fail(f"invalid setting {name}: {first['msg']}")
-    except ValueError as exc:
-        fail(str(exc))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        click.echo(
-            "leap-storage: interrupted; verified files are recorded, run again to resume.",
-            err=True,
-        )
-        sys.exit(130)
-    raise AssertionError("unreachable")
+    return run_cli(
+        main, interrupted="interrupted; verified files are recorded, run again to resume."
+    )
 
 
 def _prefix(value: str) -> str:
@@ -110,26 +70,6 @@ def _print_plan(plan: SyncPlan) -> None:
         click.echo(f"  {action.kind.value:<15} {action.path}")
     for path, reason in plan.skipped:
         click.echo(f"  {'skipped':<15} {path}: {reason}")
-
-
-@contextmanager
-def _bar(label: str, total: int) -> Iterator[Callable[[int, str], None]]:
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=stderr_console,
-        disable=not sys.stderr.isatty(),
-    )
-    with progress:
-        task = progress.add_task(label, total=total)
-
-        def update(done: int, description: str) -> None:
-            progress.update(task, completed=done, description=description)
-
-        yield update
 
 
 def register(group: click.Group) -> None:
@@ -216,7 +156,7 @@ def sync_command(
             click.echo("dry run: nothing was changed.")
             return 0
         done_bytes = 0
-        with _bar(f"sync {mode}", plan.total_bytes) as update:
+        with transfer_bar(f"sync {mode}", plan.total_bytes) as update:
 
             def finished(step: Action, error: str | None) -> None:
                 nonlocal done_bytes
@@ -224,7 +164,7 @@ def sync_command(
                     done_bytes += step.nbytes
                 else:
                     click.echo(f"failed  {step.path}: {error}", err=True)
-                update(done_bytes, f"sync {mode}")
+                update(done_bytes)
 
             executor = SyncExecutor(
                 local,
@@ -277,10 +217,14 @@ def migrate_command(
                 f"({human_size(plan.total_bytes)}) to copy, {plan.unchanged} already there"
             )
 
-        with _bar(f"migrate to {target}", 0) as update:
+        with transfer_bar(f"migrate to {target}", 0) as update:
 
             def progress(p: MigrationProgress) -> None:
-                update(p.bytes_done, f"{p.user} {p.user_files_done}/{p.user_files_total}")
+                update(
+                    p.bytes_done,
+                    description=f"{p.user} {p.user_files_done}/{p.user_files_total}",
+                    total=p.bytes_total,
+                )
 
             report = await migrate(
                 local,
