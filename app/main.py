@@ -65,6 +65,18 @@ class Startup:
     profiles: ProfileStore
 
 
+def demo_available() -> bool:
+    """Whether the demo's S3 sandbox can start here (the ``weed`` binary is found)."""
+    from file_storage.errors import ConfigurationError
+    from file_storage.sandbox import find_weed
+
+    try:
+        find_weed()
+    except ConfigurationError:
+        return False
+    return True
+
+
 async def resolve_settings(
     args: argparse.Namespace, config_dir: Path, data_dir: Path
 ) -> tuple[Startup, DemoEnvironment | None]:
@@ -88,6 +100,16 @@ async def resolve_settings(
         warning = str(exc)
     active = store.active()
     if args.demo or (active is None and nothing_configured(DEFAULT_ENV_FILE)):
+        if not args.demo and not demo_available():
+            # An installed app without the sandbox server: open on a local store, not a crash.
+            settings = StorageSettings(local_path=data_dir / "store")
+            notice = (
+                "No connection is configured yet: open Settings to add your bucket. (The demo "
+                "needs the SeaweedFS 'weed' binary, which this installation does not include.)"
+            )
+            return Startup(
+                settings, "No connection", " ".join(filter(None, [warning, notice])), store
+            ), None
         demo = DemoEnvironment(data_dir / "demo")
         settings = await demo.start()
         return Startup(settings, "Demo sandbox", warning, store), demo
