@@ -182,7 +182,7 @@ class MediaController(QObject):
         self.menu_button.setMenu(self.menu)
 
     def _toggle(self, name: str, text: str, key: str, tip: str) -> QAction:
-        action = self._action(name, text, "link", tip)
+        action = self._action(name, text, "cloud-upload", tip)
         action.setCheckable(True)
         action.setChecked(self.settings.value(key, False, type=bool))  # type: ignore[arg-type]
         action.toggled.connect(lambda on: self.settings.setValue(key, on))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from app.icons import icon
+
 STYLES = {
     "error": "background:#fbe3e1; color:#7a1f17; border:1px solid #e8a29b;",
     "warning": "background:#fff4d6; color:#6b4d00; border:1px solid #e7c765;",
@@ -30,7 +32,7 @@ class NotificationBar(QFrame):
         self.label.setWordWrap(True)
         layout.addWidget(self.label, 1)
         close = QToolButton()
-        close.setText("✕")
+        close.setIcon(icon("x"))
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)

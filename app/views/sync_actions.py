@@ -107,7 +107,7 @@ class SyncController(QObject):
         self.action_sync = self._action(
             "actionSync",
             "Sync…",
-            "refresh-cw",
+            "folder-sync",
             "Ctrl+Shift+S",
             "Show what a sync of the selected folder would do, then run it",
         )

@@ -88,16 +88,18 @@ class TransferPanel(QWidget):
         self.queue = queue
         self.model = TransferTableModel(queue, self)
         self.view = self._build_view()
-        self.pause_button = self._button("pauseQueueButton", "Pause", self._toggle_pause)
+        self.pause_button = self._button("pauseQueueButton", "Pause", "pause", self._toggle_pause)
         self.cancel_selected_button = self._button(
-            "cancelSelectedButton", "Cancel selected", self.cancel_selected
+            "cancelSelectedButton", "Cancel selected", "circle-x", self.cancel_selected
         )
-        self.cancel_all_button = self._button("cancelAllButton", "Cancel all", queue.cancel_all)
+        self.cancel_all_button = self._button(
+            "cancelAllButton", "Cancel all", "x", queue.cancel_all
+        )
         self.retry_failed_button = self._button(
-            "retryFailedButton", "Retry failed", queue.retry_failed
+            "retryFailedButton", "Retry failed", "rotate-ccw", queue.retry_failed
         )
         self.clear_button = self._button(
-            "clearFinishedButton", "Clear finished", queue.clear_finished
+            "clearFinishedButton", "Clear finished", "list-x", queue.clear_finished
         )
         self.concurrency_spin = QSpinBox()
         self.concurrency_spin.setObjectName("concurrencySpin")
@@ -141,8 +143,8 @@ class TransferPanel(QWidget):
         return view
 
     @staticmethod
-    def _button(name: str, text: str, slot: Callable[[], object]) -> QPushButton:
-        button = QPushButton(text)
+    def _button(name: str, text: str, icon_name: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(icon(icon_name), text)
         button.setObjectName(name)
         button.clicked.connect(slot)
         return button
@@ -221,6 +223,7 @@ class TransferPanel(QWidget):
 
     def _on_paused_changed(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setIcon(icon("play" if paused else "pause"))
         self.pause_button.setToolTip(
             "Start queued transfers again" if paused else "Start no new transfers"
         )
