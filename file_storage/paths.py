@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from file_storage.errors import InvalidPathError
+from file_storage.errors import InvalidPathError, InvalidRequestError
 
 #: S3 limits a key to 1024 bytes of UTF-8.
 MAX_S3_KEY_BYTES = 1024
@@ -101,3 +101,31 @@ def _shown(path: object) -> str:
     """Quote a path for an error message, truncating very long ones."""
     text = repr(path)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+#: The longest original file name kept as metadata (bytes of UTF-8; a file system's name limit).
+MAX_ORIGINAL_NAME_BYTES = 255
+
+
+def check_original_name(name: str) -> str:
+    """Return ``name`` if it can be kept as a file's original name, else raise.
+
+    It is a file name as the user's computer had it (any script, spaces, ``+``, ``#``...), not a
+    path: no ``/``, ``\\``, NUL or control characters, at most 255 bytes of UTF-8.
+
+    Raises:
+        InvalidRequestError: The name is empty, too long or contains a separator or a control
+            character.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequestError("An original file name must not be empty.")
+    if any(ch in name for ch in "/\\") or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidRequestError(
+            f"The original file name {name!r} may not contain '/', '\\' or control characters."
+        )
+    if len(name.encode("utf-8")) > MAX_ORIGINAL_NAME_BYTES:
+        raise InvalidRequestError(
+            f"The original file name {name[:40]!r}... is longer than "
+            f"{MAX_ORIGINAL_NAME_BYTES} bytes."
+        )
+    return name

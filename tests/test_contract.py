@@ -173,6 +173,25 @@ async def test_unusual_names_round_trip(backend: StorageBackend, name: str) -> N
     assert listed[0].encode() == path.encode()
 
 
+@pytest.mark.parametrize("size", [5, 6 * 1024 * 1024])  # single PUT and multipart
+async def test_original_name_is_kept_as_metadata(
+    backend: StorageBackend, tmp_path: Path, size: int
+) -> None:
+    """PRODUCT: a dropped file is stored under the layout's name; its own name is kept."""
+    original = "Лекция 5 + итоги #2 (100%).mp4"
+    local = tmp_path / original
+    local.write_bytes(b"v" * size)
+    path = "users/user_000042/recordings/lekciya-5/source.mp4"
+    await backend.upload_file(path, local, original_name=original)
+    assert (await backend.stat(path)).original_name == original
+    await backend.save("users/user_000042/plain.txt", b"x")
+    assert (await backend.stat("users/user_000042/plain.txt")).original_name is None
+    for bad in ("a/b.mp4", "", "tab\there.mp4", "x" * 256):
+        with pytest.raises(InvalidRequestError):
+            await backend.upload_file("users/user_000042/bad.mp4", local, original_name=bad)
+    assert not await backend.exists("users/user_000042/bad.mp4")
+
+
 async def test_nfc_and_nfd_are_distinct_files(backend: StorageBackend) -> None:
     await backend.save("users/x/caf\u00e9.txt", b"nfc")
     await backend.save("users/x/cafe\u0301.txt", b"nfd")

@@ -40,6 +40,9 @@ class ObjectInfo:
         modified: Last modification time (timezone-aware, UTC).
         etag: The S3 ETag without quotes, or ``None`` on local disk.
         sha256: Hex SHA-256 of the content when known (stored at upload), else ``None``.
+        original_name: The name the file had on the user's computer when it was stored under a
+            layout name (``"Лекция 5.mp4"`` for ``.../source.mp4``); known from ``stat``, not
+            from listings.
     """
 
     path: str
@@ -47,6 +50,7 @@ class ObjectInfo:
     modified: datetime
     etag: str | None = None
     sha256: str | None = None
+    original_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -132,9 +136,17 @@ class StorageBackend(abc.ABC):
 
     @abc.abstractmethod
     async def upload_source(
-        self, path: str, source: UploadSource, *, progress: ProgressCallback | None = None
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
     ) -> str:
         """Store ``source`` at ``path`` atomically and verified; return its location.
+
+        ``original_name``, when given, is kept with the file (S3 metadata, a local extended
+        attribute) and comes back from :meth:`stat`: the layout renames dropped files.
 
         Raises:
             SourceChangedError: The source was shorter than declared, failed, or changed.
@@ -142,7 +154,12 @@ class StorageBackend(abc.ABC):
         """
 
     async def upload_file(
-        self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
+        self,
+        path: str,
+        local_path: str | Path,
+        *,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
     ) -> str:
         """Stream the local file ``local_path`` to ``path``; memory stays flat at any size.
 
@@ -151,7 +168,9 @@ class StorageBackend(abc.ABC):
         """
         validate_path(path)
         async with FileSource(Path(local_path)) as source:
-            return await self.upload_source(path, source, progress=progress)
+            return await self.upload_source(
+                path, source, progress=progress, original_name=original_name
+            )
 
     @abc.abstractmethod
     async def download_file(

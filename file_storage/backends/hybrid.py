@@ -153,11 +153,18 @@ class HybridStorageBackend(StorageBackend):
     # ----------------------------------------------------------------- writes
 
     async def upload_source(
-        self, path: str, source: UploadSource, *, progress: ProgressCallback | None = None
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
     ) -> str:
         rel = validate_path(path)
         await self.ensure_open()
-        key = await self.remote.upload_source(rel, source, progress=progress)
+        key = await self.remote.upload_source(
+            rel, source, progress=progress, original_name=original_name
+        )
         await self.index.set_locations(self.store, [(rel, REMOTE)])
         await self.local.delete(rel)  # the local copy, if any, is now an older version
         return key

@@ -38,7 +38,7 @@ from file_storage.errors import (
     SourceChangedError,
     StorageError,
 )
-from file_storage.paths import validate_path
+from file_storage.paths import check_original_name, validate_path
 from file_storage.progress import ProgressCallback, report_progress
 from file_storage.quota import QuotaTracker
 from file_storage.sources import UploadSource
@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 4 * 1024 * 1024
 PAGE_SIZE = 1000
 SHA256_XATTR = "user.leap.sha256"
+#: The name a dropped file had on the user's computer (UTF-8).
+ORIGINAL_NAME_XATTR = "user.leap.original_name"
 
 
 class LocalStorageBackend(StorageBackend):
@@ -154,15 +156,23 @@ class LocalStorageBackend(StorageBackend):
             size=st.st_size,
             modified=datetime.fromtimestamp(st.st_mtime, UTC),
             sha256=read_sha256_xattr(full, st),
+            original_name=_read_name_xattr(full),
         )
 
     # ----------------------------------------------------------------- writes
 
     async def upload_source(
-        self, path: str, source: UploadSource, *, progress: ProgressCallback | None = None
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
     ) -> str:
         full = await self.resolve(path)
         rel = validate_path(path)
+        if original_name is not None:
+            check_original_name(original_name)
         size = source.size
         old_size = await asyncio.to_thread(_size_or_zero, full)
         started = time.monotonic()
@@ -184,6 +194,8 @@ class LocalStorageBackend(StorageBackend):
                     await report_progress(progress, offset)
                 await source.check_unchanged()
                 await out.run(_write_sha256_xattr, out.fd, digest.hexdigest())
+                if original_name is not None:
+                    await out.run(_write_name_xattr, out.fd, original_name)
             reservation.commit(size - old_size)
         await report_progress(progress, size)
         logger.info("local put %s (%s) in %.2fs", rel, human_size(size), time.monotonic() - started)
@@ -368,3 +380,16 @@ def read_sha256_xattr(full: Path, st: os.stat_result) -> str | None:
     if size == str(st.st_size) and mtime_ns == str(st.st_mtime_ns):
         return sha256
     return None
+
+
+def _write_name_xattr(fd: int, name: str) -> None:
+    """Keep the original file name with the file; a file system without xattrs just loses it."""
+    with contextlib.suppress(OSError):
+        os.setxattr(fd, ORIGINAL_NAME_XATTR, name.encode("utf-8"))
+
+
+def _read_name_xattr(full: Path) -> str | None:
+    try:
+        return os.getxattr(full, ORIGINAL_NAME_XATTR).decode("utf-8", "replace") or None
+    except OSError:
+        return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 import aioboto3
 import aiohttp
@@ -49,7 +50,7 @@ from file_storage.errors import (
     SourceChangedError,
     StorageError,
 )
-from file_storage.paths import join_key, validate_path
+from file_storage.paths import check_original_name, join_key, validate_path
 from file_storage.progress import ProgressCallback, report_progress
 from file_storage.quota import QuotaTracker
 from file_storage.redaction import register_secret
@@ -60,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 SHA256_METADATA = "sha256"
+ORIGINAL_NAME_METADATA = "original-name"
 
 
 @dataclass(frozen=True)
@@ -343,9 +345,18 @@ class S3StorageBackend(StorageBackend):
     # ----------------------------------------------------------------- writes
 
     async def upload_source(
-        self, path: str, source: UploadSource, *, progress: ProgressCallback | None = None
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
     ) -> str:
         rel = validate_path(path)
+        metadata = {SHA256_METADATA: ""}
+        if original_name is not None:
+            # S3 metadata travels in HTTP headers: US-ASCII only, so the name is %-encoded.
+            metadata[ORIGINAL_NAME_METADATA] = quote(check_original_name(original_name), safe="")
         key = self.key_for(rel)
         await self.ensure_open()
         size = source.size
@@ -353,12 +364,13 @@ class S3StorageBackend(StorageBackend):
         sha256 = await source.sha256()
         old_size = await self._existing_size(key) if self._tracks_usage() else 0
         async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
-            extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}}
+            metadata[SHA256_METADATA] = sha256
+            extra: dict[str, Any] = {"Metadata": metadata}
             content_type, _ = mimetypes.guess_type(rel)
             if content_type:
                 extra["ContentType"] = content_type
             if size <= self.tuning.multipart_threshold:
-                await self._put_single(key, source, sha256, content_type)
+                await self._put_single(key, source, sha256, content_type, metadata)
             else:
                 await self._put_multipart(key, source, extra, progress)
             reservation.commit(size - old_size)
@@ -374,7 +386,12 @@ class S3StorageBackend(StorageBackend):
         return key
 
     async def _put_single(
-        self, key: str, source: UploadSource, sha256: str, content_type: str | None
+        self,
+        key: str,
+        source: UploadSource,
+        sha256: str,
+        content_type: str | None,
+        metadata: dict[str, str],
     ) -> None:
         data = await source.read_at(0, source.size)
         if len(data) != source.size:
@@ -391,7 +408,7 @@ class S3StorageBackend(StorageBackend):
                 path=key,
             )
         # The content's SHA-256, just verified, is also the payload hash that SigV4 signs.
-        headers = {f"x-amz-meta-{SHA256_METADATA}": sha256}
+        headers = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
         if content_type:
             headers["Content-Type"] = content_type
         fast = await self._fast_ops()
@@ -760,6 +777,9 @@ def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:
         modified=response["LastModified"].astimezone(UTC),
         etag=str(response.get("ETag", "")).strip('"') or None,
         sha256=metadata.get(SHA256_METADATA),
+        original_name=unquote(metadata[ORIGINAL_NAME_METADATA])
+        if metadata.get(ORIGINAL_NAME_METADATA)
+        else None,
     )
 
 

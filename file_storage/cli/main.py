@@ -6,6 +6,7 @@ current folder, or ``--env-file``). Failures print one line on stderr and exit w
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -77,15 +78,22 @@ def ls_command(state: CliState, prefix: str, recursive: bool, raw_bytes: bool) -
 @click.argument("key")
 @click.pass_obj
 def put_command(state: CliState, local: Path, key: str) -> None:
-    """Upload the file LOCAL to KEY (a KEY ending in / keeps the file's name)."""
+    """Upload the file LOCAL to KEY (a KEY ending in / keeps the file's name).
+
+    Stored under another name (``lecture 5.mp4`` as ``.../source.mp4``), the file keeps its
+    original name as metadata; ``leap-storage stat KEY`` shows it.
+    """
     if key.endswith("/") or not key:
         key = f"{key}{local.name}"
+    original_name = local.name if local.name != key.rsplit("/", 1)[-1] else None
 
     size = local.stat().st_size
 
     async def action(backend: StorageBackend) -> str:
         with transfer_bar(f"put {local.name}", size) as progress:
-            return await backend.upload_file(key, local, progress=progress)
+            return await backend.upload_file(
+                key, local, progress=progress, original_name=original_name
+            )
 
     started = time.monotonic()
     where = run_with_backend(state, action)
@@ -109,6 +117,29 @@ def get_command(state: CliState, key: str, local: Path) -> None:
     started = time.monotonic()
     size = run_with_backend(state, action)
     report("downloaded", size, started, f"{key} -> {target}")
+
+
+@cli.command("stat")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def stat_command(state: CliState, key: str, as_json: bool) -> None:
+    """Show size, modification time, ETag, SHA-256 and original name of KEY."""
+    info = run_with_backend(state, lambda backend: backend.stat(key))
+    fields = {
+        "path": info.path,
+        "size": info.size,
+        "modified": info.modified.isoformat(),
+        "etag": info.etag,
+        "sha256": info.sha256,
+        "original_name": info.original_name,
+    }
+    if as_json:
+        click.echo(json.dumps(fields, indent=2, ensure_ascii=False))
+        return
+    for name, value in fields.items():
+        if value is not None:
+            click.echo(f"{name.replace('_', ' '):<14} {value}")
 
 
 @cli.command("rm")

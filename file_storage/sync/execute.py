@@ -225,7 +225,9 @@ class SyncExecutor:
         before = await asyncio.to_thread(os.stat, full)
         if source == entry.path:
             self._check_local_unchanged(entry, before)
-        await self.remote.upload_file(target, full, progress=progress)
+        # A dropped file's original name travels with it (it lives in an extended attribute).
+        original_name = (await self.local.stat(source)).original_name
+        await self.remote.upload_file(target, full, progress=progress, original_name=original_name)
         info = await self.remote.stat(target)
         after = await asyncio.to_thread(os.stat, full)
         if _identity(after) != _identity(before):
