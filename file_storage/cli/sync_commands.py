@@ -56,6 +56,16 @@ def run_with_pair(state: CliState, action: PairAction[T]) -> T:
     )
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def identical_count(plan: SyncPlan) -> int:
+    """Files already on both sides with the same content (what a migration need not copy)."""
+    return sum(1 for entry in plan.comparison.entries if entry.state is FileState.IDENTICAL)
+
+
 def _prefix(value: str) -> str:
     return "" if value.strip() in ("", "/", ".") else value
 
@@ -148,10 +158,11 @@ def sync_command(
         plan = build_plan(result, mode, max_delete_percent=limit)
         _print_plan(plan)
         if plan.blocked:
+            hint = " (--max-delete PCT sets it)" if "delete limit" in plan.blocked else ""
             if dry_run:
-                click.echo(f"dry run: a real run would refuse: {plan.blocked}")
+                click.echo(f"dry run: a real run would refuse: {plan.blocked}{hint}")
                 return 0
-            fail(plan.blocked)
+            fail(plan.blocked + hint)
         if dry_run:
             click.echo("dry run: nothing was changed.")
             return 0
@@ -212,9 +223,15 @@ def migrate_command(
         settings: StorageSettings,
     ) -> int:
         def show_plan(plan: SyncPlan) -> None:
+            there = identical_count(plan)
             click.echo(
-                f"migrate to {target}: {len(plan.actions)} files "
-                f"({human_size(plan.total_bytes)}) to copy, {plan.unchanged} already there"
+                f"migrate to {target}: {plural(len(plan.actions), 'file')} "
+                f"({human_size(plan.total_bytes)}) to copy, {there} already there"
+                + (
+                    f", {len(plan.skipped)} cannot be migrated (listed below)"
+                    if plan.skipped
+                    else ""
+                )
             )
 
         with transfer_bar(f"migrate to {target}", 0) as update:
@@ -252,11 +269,19 @@ def migrate_command(
             click.echo("dry run: nothing was changed.")
             return 0
         click.echo(
-            f"migrated: {report.files_copied} files ({human_size(report.bytes_copied)}) copied "
-            f"and verified, {report.already_present} already there, {len(report.skipped)} "
-            f"skipped, {len(report.failed)} failed, {report.sources_deleted} source copies "
-            f"deleted, {report.seconds:.1f}s"
+            f"migrated: {plural(report.files_copied, 'file')} ({human_size(report.bytes_copied)}) "
+            f"copied and verified, {report.already_present} already there, "
+            f"{len(report.skipped)} skipped, {len(report.failed)} failed, "
+            f"{plural(report.sources_deleted, 'source copy', 'source copies')} deleted, "
+            f"{report.seconds:.1f}s"
         )
-        return 1 if report.failed else 0
+        if report.failed or report.skipped:
+            click.echo(
+                f"leap-storage: {plural(len(report.failed) + len(report.skipped), 'file')} "
+                "not migrated (see above); fix them and run again to finish.",
+                err=True,
+            )
+            return 1
+        return 0
 
     sys.exit(run_with_pair(state, action))

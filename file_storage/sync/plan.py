@@ -166,17 +166,18 @@ def build_plan(
 def _safety_problem(plan: SyncPlan) -> str | None:
     stats = plan.comparison.stats
     where = plan.prefix or "the whole store"
-    if plan.mode is SyncMode.MIRROR_UP and stats.local_files == 0:
+    counts = plan.counts()
+    deletes_any = counts[ActionKind.DELETE_REMOTE] or counts[ActionKind.DELETE_LOCAL]
+    if plan.mode is SyncMode.MIRROR_UP and stats.local_files == 0 and deletes_any:
         return (
             f"The local side of {where} is empty; a mirror would delete everything on the "
             "remote side. Refusing to run."
         )
-    if plan.mode is SyncMode.MIRROR_DOWN and stats.remote_files == 0:
+    if plan.mode is SyncMode.MIRROR_DOWN and stats.remote_files == 0 and deletes_any:
         return (
             f"The remote side of {where} is empty; a mirror would delete everything on the "
             "local side. Refusing to run."
         )
-    counts = plan.counts()
     for kind, side, total in (
         (ActionKind.DELETE_REMOTE, "remote", stats.remote_files),
         (ActionKind.DELETE_LOCAL, "local", stats.local_files),
@@ -186,8 +187,8 @@ def _safety_problem(plan: SyncPlan) -> str | None:
             return (
                 f"This run would delete {deletes} of {total} files "
                 f"({100.0 * deletes / total:.0f}%) on the {side} side of {where}, more than "
-                f"the {plan.max_delete_percent:g}% allowed. Check the plan, then allow it "
-                "with --max-delete 100."
+                f"the {plan.max_delete_percent:g}% allowed. Check the plan, then raise the "
+                "delete limit to allow it."
             )
     return None
 

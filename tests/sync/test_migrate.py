@@ -176,3 +176,43 @@ def test_cli_diff_and_sync(cli_env: dict[str, str], tmp_path: Path) -> None:
     )
     assert allowed.exit_code == 0, allowed.output
     assert "2 deleted" in allowed.output
+
+
+def test_cli_migrate_names_what_it_could_not_migrate_and_fails(
+    cli_env: dict[str, str],
+) -> None:
+    """A file that differs on both sides is never overwritten by a migration: it is named,
+    and the run exits 1 so a script does not take a partial migration for a finished one."""
+    root = Path(cli_env["STORAGE_LOCAL_PATH"])
+    folder = root / "users/user_000001/recordings/r1"
+    folder.mkdir(parents=True)
+    (folder / "same.json").write_text("same")
+    (folder / "both.json").write_text("local edit")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate", "--to", "s3"], env=cli_env).exit_code == 0
+    (folder / "new.json").write_text("new")
+    (folder / "both.json").write_text("local edit, again")
+    other = dict(cli_env, STORAGE_TYPE="S3")
+    remote_edit = root.parent / "remote-edit.json"
+    remote_edit.write_text("edited in the bucket")
+    edited = runner.invoke(
+        cli, ["put", str(remote_edit), "users/user_000001/recordings/r1/both.json"], env=other
+    )
+    assert edited.exit_code == 0, edited.output
+    dry = runner.invoke(cli, ["migrate", "--to", "s3", "--dry-run"], env=cli_env)
+    assert dry.exit_code == 0, dry.output
+    assert "1 file (3 B) to copy, 1 already there, 1 cannot be migrated" in dry.output
+    real = runner.invoke(cli, ["migrate", "--to", "s3"], env=cli_env)
+    assert real.exit_code == 1
+    assert "skipped users/user_000001/recordings/r1/both.json" in real.output
+    assert "1 file not migrated" in real.output
+
+
+def test_cli_mirror_of_an_empty_folder_on_both_sides_is_a_no_op(
+    cli_env: dict[str, str],
+) -> None:
+    """Nothing on either side: nothing to delete, so the empty-source rule has nothing to stop."""
+    done = CliRunner().invoke(
+        cli, ["sync", "users/user_000077", "--mode", "mirror-up"], env=cli_env
+    )
+    assert done.exit_code == 0, done.output
