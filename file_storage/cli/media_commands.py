@@ -15,7 +15,14 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import click
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from file_storage.cli.progress_bar import stderr_console
 from file_storage.cli.runner import CliState, run_with_backend
@@ -58,6 +65,7 @@ def job_bar(label: str) -> Iterator[Callable[[MediaProgress], None]]:
         TaskProgressColumn(),
         TextColumn("{task.fields[phase]}"),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=stderr_console,
         disable=not sys.stderr.isatty(),
     )

@@ -44,8 +44,9 @@ logger = logging.getLogger(__name__)
 TEMP_PREFIX = "leap-media-"
 #: Room left free on the temp disk beyond what a download needs (ffmpeg's output goes there too).
 TEMP_HEADROOM = 256 * 1024 * 1024
-#: Temp files older than this were left by a crash and are removed when jobs start.
-STALE_TEMP_SECONDS = 24 * 3600
+#: A temp file no job holds a lock on, and older than this, was left by a crash; it is removed
+#: when jobs run. (The age only covers the instant between creating a file and locking it.)
+STALE_TEMP_SECONDS = 60.0
 #: Seconds a probe (ffprobe or ``ffmpeg -i``) may take, including network reads.
 PROBE_TIMEOUT = 120.0
 #: Lifetime of the presigned URL ffmpeg reads a remote object through.
@@ -190,6 +191,7 @@ class MediaJobs:
         target = self._output_path(source.path, output, "thumbnail", "jpg")
         media = await self._probe_object(source)
         seconds = recipes.thumbnail_time(media, at, fraction)
+        recipes.thumbnail_args(source.path, "x", media, seconds, width, [])  # fails early
         return await self._run(
             source,
             target,
@@ -410,13 +412,14 @@ class MediaJobs:
             self._stale_checked = True
             remove_stale_temp_files(self.temp_dir)
         fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=self.temp_dir)
-        os.close(fd)
         path = Path(name)
         try:
+            _lock(fd)  # "in use": other processes' clean-ups leave it alone; a crash unlocks it
             yield path
         finally:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+            os.close(fd)
 
     # ----------------------------------------------------------------- probing
 
@@ -479,8 +482,25 @@ class MediaJobs:
             raise failure_from_stderr(err, status or 1, what, what) from None
 
 
+def _lock(fd: int) -> bool:
+    """Take an exclusive advisory lock on ``fd`` without waiting; ``False`` if someone has it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; the age check alone decides
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def remove_stale_temp_files(folder: Path, max_age: float = STALE_TEMP_SECONDS) -> int:
-    """Delete media temp files a crash left behind in ``folder``; return how many."""
+    """Delete media temp files a crash left behind in ``folder``; return how many.
+
+    Every running job (in this process or another: the app, the CLI) holds a lock on its temp
+    files, and the kernel drops it when the process dies, so a file nobody holds is garbage.
+    """
     removed = 0
     cutoff = time.time() - max_age
     with contextlib.suppress(FileNotFoundError):
@@ -488,9 +508,15 @@ def remove_stale_temp_files(folder: Path, max_age: float = STALE_TEMP_SECONDS) -
             if not entry.name.startswith(TEMP_PREFIX):
                 continue
             with contextlib.suppress(OSError):
-                if entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
-                    removed += 1
+                if entry.stat().st_mtime >= cutoff:
+                    continue
+                fd = os.open(entry.path, os.O_RDONLY)
+                try:
+                    if _lock(fd):
+                        os.unlink(entry.path)
+                        removed += 1
+                finally:
+                    os.close(fd)
     return removed
 
 

@@ -28,10 +28,39 @@ logger = logging.getLogger(__name__)
 TERMINATE_GRACE = 3.0
 #: Lines of stderr kept for the error message.
 STDERR_TAIL_LINES = 12
-#: Lines of the tail quoted in the exception message itself (the rest is on the attribute).
-MESSAGE_TAIL_LINES = 4
+#: What ffmpeg says when the input is not media it can demux.
+NOT_MEDIA_MARKERS = ("Invalid data found when processing input", "moov atom not found")
 
 _URL_QUERY = re.compile(r"((?:https?|s3)://[^\s?'\"]+)\?[^\s'\"]*", re.IGNORECASE)
+
+
+#: ffmpeg's closing lines that only say that something above went wrong.
+_GENERIC = (
+    "Conversion failed",
+    "Error initializing output stream",
+    "Error while ",
+    "Exiting normally",
+    "Error opening output files",
+)
+
+
+def _reason(lines: list[str]) -> str:
+    """The most telling line of ffmpeg's error output: the last one that is not a generic
+    closing line (``Conversion failed!``), without its location prefix."""
+    for line in reversed(lines):
+        reason = _strip_location(line)
+        if not reason.startswith(_GENERIC):
+            return reason
+    return _strip_location(lines[-1]) if lines else "no error output"
+
+
+def _strip_location(line: str) -> str:
+    """Drop a leading input location (a redacted URL or a temp path) and a ``[lib @ 0x..]``
+    tag, which say nothing to a user: ``[libx264 @ 0x55] height not divisible by 2`` -> the
+    reason."""
+    line = re.sub(r"^\[[\w:. -]+ @ 0x[0-9a-f]+\]\s*", "", line)
+    line = re.sub(r"^(?:https?://\S+|/\S+):\s+", "", line)
+    return line.strip() or "no error output"
 
 
 def redact_media_text(text: str) -> str:
@@ -139,9 +168,22 @@ def _failure(
             f"The disk filled up while ffmpeg was writing {what}; free some space and retry.",
             path=path,
         )
-    quoted = "\n".join(text.splitlines()[-MESSAGE_TAIL_LINES:]) or "(no error output)"
+    lines = text.splitlines()
+    logger.warning(
+        "ffmpeg failed on %s (exit status %d); its last output:\n%s", what, returncode, text
+    )
+    # One line for the message (the CLI prints it, the queue shows it); the full tail, already
+    # redacted, stays on the exception for logs and tooltips.
+    for marker in NOT_MEDIA_MARKERS:
+        if any(marker in line for line in lines):
+            return MediaProcessingError(
+                f"{what} is not a media file ffmpeg can read ({marker}).",
+                path=path,
+                stderr_tail=text,
+                returncode=returncode,
+            )
     return MediaProcessingError(
-        f"ffmpeg failed on {what} (exit status {returncode}):\n{quoted}",
+        f"ffmpeg failed on {what} (exit status {returncode}): {_reason(lines)}",
         path=path,
         stderr_tail=text,
         returncode=returncode,

@@ -109,7 +109,8 @@ def thumbnail_args(
         "-frames:v",
         "1",
         "-vf",
-        f"scale='min({width},iw)':-2",
+        # JPEG has no even-size rule: -1 keeps the aspect ratio exactly (321x241 stays so).
+        f"scale='min({width},iw)':-1",
         "-q:v",
         "3",
         "-f",
@@ -142,8 +143,9 @@ def transcode_args(source: str, output: str, info: MediaInfo, preset: TranscodeP
     """H.264 (yuv420p, even dimensions) + AAC in MP4 with the index up front (``+faststart``)."""
     _require_video(info, source, "a video transcode")
     if preset.max_height is not None:
-        # Never upscale; -2 keeps the aspect ratio with an even width, as H.264 needs.
-        scale = f"scale=-2:'min({preset.max_height},ih)'"
+        # Never upscale; H.264 (yuv420p) needs even sizes: the height is rounded down to even,
+        # and -2 gives the width that keeps the aspect ratio, rounded to even.
+        scale = f"scale=-2:'min({preset.max_height},trunc(ih/2)*2)'"
     else:
         scale = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
     audio = ["-map", "0:a:0", "-c:a", "aac", "-b:a", preset.audio_bitrate] if info.has_audio else []

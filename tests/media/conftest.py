@@ -54,6 +54,7 @@ class Clips:
     audio_only: Path  # 4 s aac in m4a
     video_only: Path  # 4 s h264, no audio
     hd: Path  # 2 s, 1280x720, h264 + aac
+    odd: Path  # 2 s, 321x241 (odd sizes, lossless FFV1 in Matroska), no audio
     long: Path  # 40 s 640x360, for cancel tests
     not_media: Path  # random bytes
 
@@ -69,6 +70,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
         audio_only=make_clip(folder / "audio.m4a", video=False),
         video_only=make_clip(folder / "video.mp4", audio=False),
         hd=make_clip(folder / "hd.mp4", seconds=2, size="1280x720"),
+        odd=make_clip(
+            folder / "odd.mkv", seconds=2, size="321x241", audio=False, extra=["-c:v", "ffv1"]
+        ),
         long=make_clip(folder / "long.mp4", seconds=40, size="640x360"),
         not_media=noise,
     )

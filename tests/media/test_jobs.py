@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
 
 from file_storage.backends.base import StorageBackend
-from file_storage.errors import MediaInputError, MediaToolError, ObjectNotFoundError
+from file_storage.errors import (
+    MediaInputError,
+    MediaProcessingError,
+    MediaToolError,
+    ObjectNotFoundError,
+)
 from file_storage.media import FFmpegTools, MediaInfoCache, MediaJobs, MediaProgress
 from tests.media.conftest import RECORDING, Clips, leftover_temp_files
 
@@ -196,18 +202,28 @@ async def test_bad_inputs_are_refused_up_front(
 async def test_stale_temp_files_from_a_crash_are_removed(
     jobs: MediaJobs, media_backend: StorageBackend, clips: Clips, temp_dir: Path
 ) -> None:
+    import fcntl
     import os
 
     temp_dir.mkdir(parents=True, exist_ok=True)
-    stale = temp_dir / "leap-media-crashed.mp4"
-    stale.write_bytes(b"left behind")
-    os.utime(stale, (1, 1))
-    fresh = temp_dir / "leap-media-running.mp4"  # another job's: too young to touch
-    fresh.write_bytes(b"in use")
-    await media_backend.upload_file("a.mp4", clips.av)
-    await jobs.thumbnail("a.mp4")
-    assert not stale.exists()
-    assert fresh.exists()
+    crashed = temp_dir / "leap-media-crashed.mp4"  # a killed job's: nobody holds it
+    crashed.write_bytes(b"left behind")
+    os.utime(crashed, (time.time() - 3600,) * 2)
+    running = temp_dir / "leap-media-running.mp4"  # another process's running job: locked
+    running.write_bytes(b"in use")
+    os.utime(running, (time.time() - 3600,) * 2)
+    holder = os.open(running, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    just_made = temp_dir / "leap-media-new.mp4"  # created this instant, not locked yet
+    just_made.write_bytes(b"")
+    try:
+        await media_backend.upload_file("a.mp4", clips.av)
+        await jobs.thumbnail("a.mp4")
+        assert not crashed.exists()
+        assert running.exists()
+        assert just_made.exists()
+    finally:
+        os.close(holder)
 
 
 async def test_in_memory_and_file_caches_survive_reopen(tmp_path: Path, clips: Clips) -> None:
@@ -224,3 +240,36 @@ async def test_in_memory_and_file_caches_survive_reopen(tmp_path: Path, clips: C
         reopened = MediaInfoCache(tmp_path / "cache" / "media.sqlite3")
         assert await reopened.get(await backend.stat("x/a.mp4")) == info
         reopened.close()
+
+
+async def test_odd_sizes_are_made_even_for_h264_and_kept_for_thumbnails(
+    jobs: MediaJobs, media_backend: StorageBackend, clips: Clips
+) -> None:
+    """H.264 needs even sizes: 321x241 becomes 320x240 (aspect kept); a JPEG keeps 321x241."""
+    await media_backend.upload_file(f"{RECORDING}/source.mkv", clips.odd)
+    for preset in ("480p", "source"):
+        video = await jobs.transcode(f"{RECORDING}/source.mkv", preset=preset)
+        assert (video.info.width, video.info.height) == (320, 240), preset
+    picture = await jobs.thumbnail(f"{RECORDING}/source.mkv")
+    assert (picture.info.width, picture.info.height) == (321, 241)
+
+
+async def test_errors_name_the_stored_path_in_one_line(
+    jobs: MediaJobs, media_backend: StorageBackend, clips: Clips
+) -> None:
+    """Not the presigned link or the local disk path: the key the user asked for."""
+    await media_backend.upload_file(f"{RECORDING}/source.m4a", clips.audio_only)
+    await media_backend.upload_file(f"{RECORDING}/notes.mp4", clips.not_media)
+    with pytest.raises(MediaInputError) as no_video:
+        await jobs.thumbnail(f"{RECORDING}/source.m4a")
+    with pytest.raises(MediaProcessingError) as not_media:
+        await jobs.probe(f"{RECORDING}/notes.mp4")
+    assert str(no_video.value).startswith(f"{RECORDING}/source.m4a has no video stream")
+    assert str(not_media.value) == (
+        f"{RECORDING}/notes.mp4 is not a media file ffmpeg can read "
+        "(Invalid data found when processing input)."
+    )
+    for error in (no_video.value, not_media.value):
+        assert "\n" not in str(error)
+        assert "http" not in str(error)
+        assert "/tmp" not in str(error)  # no local disk path either (the store is in tmp_path)
