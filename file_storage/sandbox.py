@@ -55,6 +55,14 @@ def find_weed() -> Path:
     )
 
 
+#: What weed logs when a port it was given is taken (its own check, or the bind itself).
+_PORT_TAKEN_SIGNS = ("address already in use", "is not available on 127.0.0.1")
+
+
+class PortInUseError(EndpointUnreachableError):
+    """The server could not bind a port it was given (taken since it was picked)."""
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -91,15 +99,22 @@ class SeaweedSandbox:
     ports: dict[str, int] = field(default_factory=dict)
     tls: tuple[Path, Path] | None = None
     process: subprocess.Popen[bytes] | None = None
+    _picked: list[str] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
         self.access_key = self.access_key or "leap" + secrets.token_hex(6)
         self.secret_key = self.secret_key or secrets.token_urlsafe(30)
-        for name in _PORT_NAMES:
-            self.ports.setdefault(name, free_port())
-        if self.tls is not None:
-            self.ports.setdefault("s3.port.https", free_port())
+        wanted = [*_PORT_NAMES, *(["s3.port.https"] if self.tls is not None else [])]
+        # Ports we pick (not the caller's) may be taken between picking and binding; those we
+        # pick again when that happens (see start()).
+        self._picked = [name for name in wanted if name not in self.ports]
+        self.repick_ports()
+
+    def repick_ports(self) -> None:
+        """Choose fresh free ports for every port the caller did not fix."""
+        for name in self._picked:
+            self.ports[name] = free_port()
 
     @property
     def endpoint_url(self) -> str:
@@ -132,11 +147,23 @@ class SeaweedSandbox:
             while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
 
-    def start(self, timeout: float = 30.0) -> SeaweedSandbox:
-        """Start the server and wait until S3 answers."""
-        self.launch()
-        self.wait_ready(timeout)
-        return self
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> SeaweedSandbox:
+        """Start the server and wait until S3 answers.
+
+        A port picked as free can be taken by another program before the server binds it; the
+        server then exits at once, and it is started again on other ports (``attempts`` times).
+        """
+        for attempt in range(1, attempts + 1):
+            self.launch()
+            try:
+                self.wait_ready(timeout)
+            except PortInUseError:
+                if attempt == attempts or not self._picked:
+                    raise
+                self.repick_ports()
+            else:
+                return self
+        raise AssertionError("unreachable")
 
     def launch(self) -> None:
         """Start the process without waiting (from a long-lived thread; see die_with_parent)."""
@@ -193,7 +220,10 @@ class SeaweedSandbox:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise EndpointUnreachableError(
+                tail = self._log_tail()
+                taken = any(sign in tail for sign in _PORT_TAKEN_SIGNS)
+                error = PortInUseError if taken else EndpointUnreachableError
+                raise error(
                     f"SeaweedFS exited at start (code {self.process.returncode}); see "
                     f"{self.log_path}."
                 )
@@ -205,6 +235,14 @@ class SeaweedSandbox:
             f"SeaweedFS did not answer on {self.endpoint_url} within {timeout:.0f} s; see "
             f"{self.log_path}."
         )
+
+    def _log_tail(self, size: int = 8192) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, self.log_path.stat().st_size - size))
+                return log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def create_bucket(self, bucket: str) -> None:
         """Create ``bucket`` (synchronous: fixtures and scripts call it outside any loop)."""
