@@ -12,13 +12,27 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
+from rich.text import Text
+
+from file_storage.units import human_size
 
 stderr_console = Console(stderr=True)
+
+
+class BinarySpeedColumn(ProgressColumn):
+    """Speed in the same binary units as the sizes and the summaries (MiB/s, not MB/s)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None:
+            return Text("?", style="progress.data.speed")
+        return Text(f"{human_size(speed)}/s", style="progress.data.speed")
 
 
 class BarUpdate(Protocol):
@@ -39,7 +53,7 @@ def transfer_bar(label: str, total: int) -> Iterator[BarUpdate]:
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         DownloadColumn(binary_units=True),
-        TransferSpeedColumn(),
+        BinarySpeedColumn(),
         TimeRemainingColumn(),
         console=stderr_console,
         disable=not sys.stderr.isatty(),

@@ -14,7 +14,7 @@ import click
 from pydantic import ValidationError
 
 from file_storage.backends.base import StorageBackend
-from file_storage.errors import StorageError
+from file_storage.errors import ConfigurationError, StorageError
 from file_storage.factory import create_storage_backend
 from file_storage.redaction import redact
 from file_storage.settings import StorageSettings
@@ -33,7 +33,7 @@ class CliState:
     def settings(self) -> StorageSettings:
         if self.env_file is not None:
             if not self.env_file.is_file():
-                raise click.ClickException(f"env file not found: {self.env_file}")
+                raise ConfigurationError(f"env file not found: {self.env_file}")
             return StorageSettings(_env_file=self.env_file)  # type: ignore[call-arg]
         return StorageSettings()
 
