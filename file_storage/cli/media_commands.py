@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.progress import (
@@ -123,6 +123,31 @@ def print_info(key: str, info: MediaInfo, as_json: bool) -> None:
         click.echo(f"  {name:<11} {value}")
 
 
+def _no_cache(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(MediaOptions).cache = False  # type: ignore[union-attr]
+
+
+def _download(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(MediaOptions).stream = False  # type: ignore[union-attr]
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def job_options(command: F) -> F:
+    """``--no-cache`` and ``--download`` also after the subcommand (``media probe --no-cache``)."""
+    command = click.option(
+        "--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
+        help="Neither read nor write the probe cache.",
+    )(command)  # fmt: skip
+    return click.option(
+        "--download", is_flag=True, expose_value=False, callback=_download,
+        help="Download S3 objects to temp/ even for probes and thumbnails.",
+    )(command)  # fmt: skip
+
+
 def register(group: click.Group) -> None:
     """Add the ``media`` command group to ``leap-storage``."""
 
@@ -139,6 +164,7 @@ def register(group: click.Group) -> None:
         ctx.obj = MediaOptions(ctx.obj, cache=not no_cache, stream=not download)
 
     @media.command("probe")
+    @job_options
     @click.argument("key")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     @click.option("--refresh", is_flag=True, help="Probe again even if the cache knows it.")
@@ -150,6 +176,7 @@ def register(group: click.Group) -> None:
         print_info(key, info, as_json)
 
     @media.command("thumbnail")
+    @job_options
     @click.argument("key")
     @click.option("--at", type=float, help="Seconds into the video (default: 10% of it).")
     @click.option("--fraction", type=float, help="Position as a share of the duration (0-1).")
@@ -179,6 +206,7 @@ def register(group: click.Group) -> None:
         report(result)
 
     @media.command("extract-audio")
+    @job_options
     @click.argument("key")
     @click.option(
         "--format",
@@ -209,6 +237,7 @@ def register(group: click.Group) -> None:
         report(result)
 
     @media.command("transcode")
+    @job_options
     @click.argument("key")
     @click.option(
         "--preset",

@@ -81,3 +81,14 @@ def test_errors_are_one_line_with_status_1(cli_env: dict[str, str], clips: Clips
     assert no_ffmpeg.returncode == 1
     assert "apt-get install ffmpeg" in no_ffmpeg.stderr
     assert "Traceback" not in no_ffmpeg.stderr + missing.stderr
+
+
+def test_options_work_after_the_subcommand_too(
+    cli_env: dict[str, str], clips: Clips, tmp_path: Path
+) -> None:
+    assert leap_storage(cli_env, "put", str(clips.av), "a/clip.mp4").returncode == 0
+    env = cli_env | {"XDG_CACHE_HOME": str(tmp_path / "other-cache")}
+    probed = leap_storage(env, "media", "probe", "--no-cache", "--download", "--json", "a/clip.mp4")
+    assert probed.returncode == 0, probed.stderr
+    assert json.loads(probed.stdout)["width"] == 320
+    assert not (tmp_path / "other-cache" / "leap-sync" / "media-info.sqlite3").exists()
