@@ -310,3 +310,11 @@ async def test_create_folder_shows_in_listing(backend: StorageBackend) -> None:
     assert await backend.list_files("users/user_000042") == []
     with pytest.raises(InvalidPathError):
         await backend.create_folder("../outside")
+
+
+async def test_stat_of_a_folder_says_so(backend: StorageBackend) -> None:
+    await backend.save("users/user_000042/recordings/r1/source.mp4", b"v")
+    with pytest.raises(ObjectNotFoundError, match="is a folder"):
+        await backend.stat("users/user_000042/recordings/r1")
+    with pytest.raises(ObjectNotFoundError):
+        await backend.stat("users/user_000042/recordings/nothing-here")

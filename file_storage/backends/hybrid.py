@@ -91,12 +91,14 @@ class HybridStorageBackend(StorageBackend):
     # ----------------------------------------------------------------- reads
 
     async def stat(self, path: str) -> ObjectInfo:
+        last: ObjectNotFoundError | None = None
         for side in await self._sides(path):
             try:
                 return await side.stat(path)
-            except ObjectNotFoundError:
-                continue
-        raise ObjectNotFoundError(f"File not found: {path}", path=path)
+            except ObjectNotFoundError as exc:
+                if last is None or "folder" in str(exc):
+                    last = exc  # "is a folder" says more than "not found"
+        raise last or ObjectNotFoundError(f"File not found: {path}", path=path)
 
     async def download_file(
         self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None

@@ -330,7 +330,19 @@ class S3StorageBackend(StorageBackend):
     async def stat(self, path: str) -> ObjectInfo:
         rel = validate_path(path)
         key = self.key_for(rel)
-        return _info_from_head(rel, await self._head(key))
+        try:
+            return _info_from_head(rel, await self._head(key))
+        except ObjectNotFoundError:
+            # Say "a folder" as the local backend does, when keys live below this name.
+            if await self._has_children(rel):
+                raise ObjectNotFoundError(f"{rel} is a folder, not a file.", path=rel) from None
+            raise
+
+    async def _has_children(self, rel: str) -> bool:
+        async for page in self.iter_pages(rel, recursive=False):  # one request, 1 page
+            if page.files or page.folders:
+                return True
+        return False
 
     async def _existing_size(self, key: str) -> int:
         try:
