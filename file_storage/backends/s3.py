@@ -338,6 +338,15 @@ class S3StorageBackend(StorageBackend):
                 raise ObjectNotFoundError(f"{rel} is a folder, not a file.", path=rel) from None
             raise
 
+    async def exists(self, path: str) -> bool:
+        """One HEAD request (``stat``'s folder check is not needed for a yes/no)."""
+        key = self.key_for(validate_path(path))
+        try:
+            await self._head(key)
+        except ObjectNotFoundError:
+            return False
+        return True
+
     async def _has_children(self, rel: str) -> bool:
         async for page in self.iter_pages(rel, recursive=False):  # one request, 1 page
             if page.files or page.folders:
