@@ -14,8 +14,11 @@ PACKAGE_PACKAGES := binutils
 TEST_PACKAGES := ffmpeg gnome-keyring dbus-x11 xvfb openssl procps $(GUI_PACKAGES) \
 	$(PACKAGE_PACKAGES) appstream desktop-file-utils
 PYTEST_ARGS ?=
+# Translations: the .ts files are sources; the .qm files next to them are built (and ignored).
+TS_FILES := $(wildcard resources/translations/*.ts)
+QM_FILES := $(TS_FILES:.ts=.qm)
 
-.PHONY: run test lint bench format clean venv package
+.PHONY: run test lint bench format clean venv package translations translations-update
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,19 +33,30 @@ $(STAMP): pyproject.toml requirements.lock | $(PY)
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# Compile a catalogue when its .ts is newer (the same command as python -m app.i18n --compile).
+resources/translations/%.qm: resources/translations/%.ts | $(STAMP)
+	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
+
+translations: $(QM_FILES)
+
+# Developer task: re-extract the strings of app/ into the .ts files (new ones come unfinished;
+# translate them with .venv/bin/pyside6-linguist). See docs/translations.md.
+translations-update: $(STAMP)
+	$(PY) -m app.i18n --update
+
+run: $(STAMP) $(QM_FILES)
 	@bash scripts/ensure-system-packages.sh ffmpeg $(GUI_PACKAGES)
 	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != "offscreen" ]; then \
 		echo "No display found: run 'make run' in a desktop session, or try it headless with"; \
 		echo "  QT_QPA_PLATFORM=offscreen make run      (or: xvfb-run make run)"; exit 1; fi
 	$(VENV)/bin/leap-sync
 
-test: $(STAMP)
+test: $(STAMP) $(QM_FILES)
 	@bash scripts/ensure-system-packages.sh $(TEST_PACKAGES)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 # The one-folder bundle dist/leap-sync/ (PyInstaller; packaging/leap-sync.spec). Prints its size.
-package: $(STAMP)
+package: $(STAMP) $(QM_FILES)
 	@bash scripts/ensure-system-packages.sh $(PACKAGE_PACKAGES)
 	$(PY) packaging/build_bundle.py --dist dist --work build/pyinstaller
 
@@ -60,3 +74,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/work dist build/pyinstaller build/bundle
+	rm -f $(QM_FILES)
