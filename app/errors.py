@@ -15,6 +15,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from file_storage.errors import StorageError
 from file_storage.redaction import redact
 
@@ -29,7 +31,9 @@ def describe_error(exc: BaseException) -> str:
 
     if isinstance(exc, StorageError | CredentialError):
         return redact(str(exc))
-    return f"Unexpected error ({type(exc).__name__}); the details are in the log."
+    return QCoreApplication.translate(
+        "ErrorMessages", "Unexpected error ({name}); the details are in the log."
+    ).format(name=type(exc).__name__)
 
 
 def install_error_hooks(notify: Notify, loop: asyncio.AbstractEventLoop) -> None:

@@ -81,6 +81,8 @@ async def resolve_settings(
     args: argparse.Namespace, config_dir: Path, data_dir: Path
 ) -> tuple[Startup, DemoEnvironment | None]:
     """Pick the settings: demo, the active profile (env wins), or the environment alone."""
+    from PySide6.QtCore import QCoreApplication
+
     from app.credentials import CredentialError, KeyringCredentialStore
     from app.demo import DemoEnvironment
     from app.profiles import (
@@ -103,23 +105,29 @@ async def resolve_settings(
         if not args.demo and not demo_available():
             # An installed app without the sandbox server: open on a local store, not a crash.
             settings = StorageSettings(local_path=data_dir / "store")
-            notice = (
+            notice = QCoreApplication.translate(
+                "Main",
                 "No connection is configured yet: open Settings to add your bucket. (The demo "
-                "needs the SeaweedFS 'weed' binary, which this installation does not include.)"
+                "needs the SeaweedFS 'weed' binary, which this installation does not include.)",
             )
-            return Startup(
-                settings, "No connection", " ".join(filter(None, [warning, notice])), store
-            ), None
+            label = QCoreApplication.translate("Main", "No connection")
+            return Startup(settings, label, " ".join(filter(None, [warning, notice])), store), None
         demo = DemoEnvironment(data_dir / "demo")
         settings = await demo.start()
-        return Startup(settings, "Demo sandbox", warning, store), demo
+        return Startup(
+            settings, QCoreApplication.translate("Main", "Demo sandbox"), warning, store
+        ), demo
     if active is None:
         env_settings = StorageSettings(_env_file=DEFAULT_ENV_FILE)  # type: ignore[call-arg]
-        return Startup(env_settings, "Environment", warning, store), None
+        return Startup(
+            env_settings, QCoreApplication.translate("Main", "Environment"), warning, store
+        ), None
     try:
         settings = await load_settings(active, KeyringCredentialStore(), env_file=DEFAULT_ENV_FILE)
     except CredentialError as exc:
-        warning = f"{exc} The app started without the saved secret."
+        warning = f"{exc} " + QCoreApplication.translate(
+            "Main", "The app started without the saved secret."
+        )
         settings = build_settings(active, None, env_file=DEFAULT_ENV_FILE)
     return Startup(settings, active.name, warning, store), None
 
@@ -173,6 +181,7 @@ async def _run_window(
     demo: DemoEnvironment | None = None,
 ) -> int:
     """Show the window on the chosen settings and run until it closes."""
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 
     from app.errors import install_error_hooks
@@ -233,7 +242,12 @@ async def _run_window(
             await demo.populate(local, remote)
         except Exception as exc:
             logger.exception("Could not create the sample recordings")
-            window.notify("warning", f"Sample recordings were not created: {exc}")
+            window.notify(
+                "warning",
+                QCoreApplication.translate(
+                    "Main", "Sample recordings were not created: {error}"
+                ).format(error=exc),
+            )
     window.local_model.refresh("")
     window.remote_model.refresh("")
     usage.start_counting()
@@ -243,7 +257,9 @@ async def _run_window(
         if not result.ok:
             window.notify("error", result.detail)
     else:
-        window.set_connection_state(False, "No bucket configured")
+        window.set_connection_state(
+            False, QCoreApplication.translate("Main", "No bucket configured")
+        )
 
     if args.screenshot:
         from app.screenshot import take_screenshot
@@ -274,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from app.i18n import install_translations
     from app.theme import apply_theme
     from app.views.log_panel import QtLogHandler
     from file_storage.redaction import configure_logging
@@ -282,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("LeapSync")
     app.setApplicationName("Leap Sync")
     app.setApplicationVersion(__version__)
+    # Before any window is built: widgets translate their texts when they are created.
+    install_translations(app)
     apply_theme(app, dark=args.dark)
     log_handler = QtLogHandler()
     configure_logging(logging.INFO, handler=log_handler)

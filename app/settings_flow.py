@@ -10,7 +10,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 
 from app.credentials import CredentialError, CredentialStore
 from app.profiles import ProfileStore, build_settings, load_settings
@@ -81,7 +81,9 @@ class SettingsFlow(QObject):
         """Rebuild the bucket backend for the active profile and close the old one."""
         profile = self._profiles.active()
         if profile is None:
-            old = self._window.replace_remote(None, "No profile")
+            old = self._window.replace_remote(
+                None, QCoreApplication.translate("SettingsFlow", "No profile")
+            )
             await _close(old)
             return
         try:
@@ -101,7 +103,9 @@ class SettingsFlow(QObject):
             result = await remote.check()
             self._window.set_connection_state(result.ok, result.detail)
             level, text = (
-                ("info", f"Switched to {profile.name}.") if result.ok else ("error", result.detail)
+                ("info", self.tr("Switched to {name}.").format(name=profile.name))
+                if result.ok
+                else ("error", result.detail)
             )
             self._window.notify(level, text)
         logger.info("Active profile: %s (%s)", profile.name, profile_id)

@@ -1,4 +1,5 @@
-"""What a drop or an action will transfer, decided before anything starts (no Qt).
+"""What a drop or an action will transfer, decided before anything starts (no widgets; Qt
+only translates its sentences).
 
 Content managers drop files with any name; the store keeps its layout. A media file dropped on a
 recording folder becomes that recording's ``source.<ext>``; dropped on a user folder it becomes a
@@ -13,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
 
 from file_storage.path_builder import SOURCE_EXTENSIONS, StoragePathBuilder
 from file_storage.paths import validate_path
@@ -77,7 +80,8 @@ def plan_drop(target_folder: str, local_paths: list[Path]) -> TransferPlan:
         elif item.is_file():
             _add(plan, item, storage_path_for_drop(target_folder, item.name))
         else:
-            plan.skipped.append(f"{item}: not a regular file")
+            reason = QCoreApplication.translate("TransferPlan", "not a regular file")
+            plan.skipped.append(f"{item}: {reason}")
     return plan
 
 
@@ -94,14 +98,22 @@ def quota_verdict(used: int, limit: int | None, adding: int) -> tuple[str, str]:
         return "ok", ""
     projected = used + adding
     if projected > limit:
-        return "refuse", (
-            f"Not started: this needs {human_size(adding)}, but only "
-            f"{human_size(max(0, limit - used))} of the {human_size(limit)} quota is free."
+        return "refuse", QCoreApplication.translate(
+            "TransferPlan",
+            "Not started: this needs {needed}, but only {free} of the {quota} quota is free.",
+        ).format(
+            needed=human_size(adding),
+            free=human_size(max(0, limit - used)),
+            quota=human_size(limit),
         )
     if projected >= 0.8 * limit:
-        return "warn", (
-            f"After this transfer the store will be {projected / limit:.0%} full "
-            f"({human_size(projected)} of {human_size(limit)})."
+        return "warn", QCoreApplication.translate(
+            "TransferPlan",
+            "After this transfer the store will be {percent} full ({used} of {quota}).",
+        ).format(
+            percent=f"{projected / limit:.0%}",
+            used=human_size(projected),
+            quota=human_size(limit),
         )
     return "ok", ""
 

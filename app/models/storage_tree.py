@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractItemModel,
     QByteArray,
+    QCoreApplication,
     QMimeData,
     QModelIndex,
     QObject,
@@ -49,7 +51,13 @@ SIDE_S3 = "s3"
 #: ``source_side`` of :attr:`StorageTreeModel.dropRequested` for files dropped from the OS.
 SIDE_OS = "os"
 
-COLUMNS = ("Name", "Size", "Modified", "Status")
+#: Column headers (English source texts; shown translated, see ``headerData``).
+COLUMNS = (
+    QT_TRANSLATE_NOOP("StorageTreeModel", "Name"),
+    QT_TRANSLATE_NOOP("StorageTreeModel", "Size"),
+    QT_TRANSLATE_NOOP("StorageTreeModel", "Modified"),
+    QT_TRANSLATE_NOOP("StorageTreeModel", "Status"),
+)
 _COLUMN_COUNT = len(COLUMNS)
 NAME_COLUMN, SIZE_COLUMN, MODIFIED_COLUMN, STATUS_COLUMN = range(len(COLUMNS))
 
@@ -76,8 +84,8 @@ _FOLDER_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemIsDropEnabled
 # Files never have children: views then skip asking hasChildren() for each of them.
 _FILE_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
-LOADING_TEXT = "Loading…"
-FAILED_TEXT = "Failed to load"
+LOADING_TEXT = QT_TRANSLATE_NOOP("StorageTreeModel", "Loading…")
+FAILED_TEXT = QT_TRANSLATE_NOOP("StorageTreeModel", "Failed to load")
 ERROR_ICON = "error"
 
 
@@ -96,12 +104,24 @@ class NodeKind(enum.StrEnum):
 
 
 class Presence(enum.StrEnum):
-    """Where a row exists, as far as the two listings tell."""
+    """Where a row exists, as far as the two listings tell.
+
+    The values are the English status texts (roles and tests compare them); the Status column
+    shows them translated.
+    """
 
     UNKNOWN = "—"
     LOCAL_ONLY = "Local only"
     S3_ONLY = "S3 only"
     BOTH = "On both"
+
+
+# lupdate reads these; the model translates Presence values in the "StorageTreeModel" context.
+_PRESENCE_SOURCES = (
+    QT_TRANSLATE_NOOP("StorageTreeModel", "Local only"),
+    QT_TRANSLATE_NOOP("StorageTreeModel", "S3 only"),
+    QT_TRANSLATE_NOOP("StorageTreeModel", "On both"),
+)
 
 
 #: The last comparison's verdict per path: a :class:`~file_storage.sync.FileState` value for
@@ -114,20 +134,57 @@ FOLDER_IDENTICAL, FOLDER_DIFFERS, FOLDER_CONFLICT = (
 #: The row's comparison state (a FileState value or a folder state), or ``None``.
 SYNC_ROLE = int(Qt.ItemDataRole.UserRole) + 5
 
-#: Status text per comparison state, on the local tree and on the bucket tree.
+#: Status text per comparison state, on the local tree and on the bucket tree (English source
+#: texts; the model translates them once, when it is built).
 _SYNC_TEXT: dict[str, tuple[str, str]] = {
-    "identical": ("Identical", "Identical"),
-    "different": ("Differs", "Differs"),
-    "changed-local": ("Changed here", "Changed locally"),
-    "changed-remote": ("Changed in S3", "Changed here"),
-    "conflict": ("Conflict", "Conflict"),
-    "only-local": ("Local only", "Local only"),
-    "only-remote": ("S3 only", "S3 only"),
-    "deleted-local": ("Deleted here", "Deleted locally"),
-    "deleted-remote": ("Deleted in S3", "Deleted here"),
-    FOLDER_IDENTICAL: ("Identical", "Identical"),
-    FOLDER_DIFFERS: ("Differs", "Differs"),
-    FOLDER_CONFLICT: ("Conflicts", "Conflicts"),
+    "identical": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Identical"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Identical"),
+    ),
+    "different": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Differs"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Differs"),
+    ),
+    "changed-local": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Changed here"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Changed locally"),
+    ),
+    "changed-remote": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Changed in S3"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Changed here"),
+    ),
+    "conflict": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Conflict"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Conflict"),
+    ),
+    "only-local": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Local only"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Local only"),
+    ),
+    "only-remote": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "S3 only"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "S3 only"),
+    ),
+    "deleted-local": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Deleted here"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Deleted locally"),
+    ),
+    "deleted-remote": (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Deleted in S3"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Deleted here"),
+    ),
+    FOLDER_IDENTICAL: (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Identical"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Identical"),
+    ),
+    FOLDER_DIFFERS: (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Differs"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Differs"),
+    ),
+    FOLDER_CONFLICT: (
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Conflicts"),
+        QT_TRANSLATE_NOOP("StorageTreeModel", "Conflicts"),
+    ),
 }
 #: Which badge (an icon name the window provides) each state gets.
 SYNC_BADGES = {
@@ -144,6 +201,10 @@ class LoadState(enum.Enum):
     LOADING = enum.auto()
     LOADED = enum.auto()
     FAILED = enum.auto()
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("StorageTreeModel", text)
 
 
 def node_kind_for(path: str, *, is_folder: bool) -> NodeKind:
@@ -272,8 +333,19 @@ class StorageTreeModel(QAbstractItemModel):
         self._thumbnails: dict[str, QIcon] = {}
         self._media_lookup: Callable[[ObjectInfo], MediaInfo | None] | None = None
         self._missing = Presence.LOCAL_ONLY if side == SIDE_LOCAL else Presence.S3_ONLY
+        # Translated once: the Status column is drawn and sorted for every row.
+        self._presence_text = {presence: _tr(presence.value) for presence in Presence}
+        remote = side != SIDE_LOCAL
+        self._sync_text = {state: _tr(texts[remote]) for state, texts in _SYNC_TEXT.items()}
+        self._headers = tuple(_tr(text) for text in COLUMNS)
+        self._loading_text, self._failed_text = _tr(LOADING_TEXT), _tr(FAILED_TEXT)
         self._sort_column = -1  # listing order until a view asks for a sort
         self._descending = False
+
+    def status_texts(self) -> list[str]:
+        """Every text the Status column can show (translated), for sizing it."""
+        texts = [self._loading_text, self._failed_text, *self._presence_text.values()]
+        return texts + list(self._sync_text.values())
 
     # ----------------------------------------------------------------- structure
 
@@ -330,7 +402,7 @@ class StorageTreeModel(QAbstractItemModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+            return self._headers[section] if 0 <= section < len(COLUMNS) else None
         return None
 
     # ----------------------------------------------------------------- data
@@ -380,14 +452,13 @@ class StorageTreeModel(QAbstractItemModel):
         if column == MODIFIED_COLUMN:
             return node.info.modified.astimezone().strftime("%Y-%m-%d %H:%M") if node.info else ""
         if node.state is LoadState.LOADING:
-            return LOADING_TEXT
+            return self._loading_text
         if node.state is LoadState.FAILED:
-            return FAILED_TEXT
+            return self._failed_text
         state = self._sync.get(node.path) if self._sync else None
         if state is not None:
-            local_text, remote_text = _SYNC_TEXT.get(state, (state, state))
-            return local_text if self.side == SIDE_LOCAL else remote_text
-        return self._presence(node).value
+            return self._sync_text.get(state, state)
+        return self._presence_text[self._presence(node)]
 
     def _sort_value(self, node: _Node, column: int) -> str | int | float:
         if column == NAME_COLUMN:
@@ -418,7 +489,11 @@ class StorageTreeModel(QAbstractItemModel):
         lines = [node.path]
         if node.info is not None:
             info = node.info
-            lines.append(f"{info.size:,} bytes, modified {info.modified.astimezone():%c}")
+            lines.append(
+                self.tr("{size} bytes, modified {modified}").format(
+                    size=f"{info.size:,}", modified=f"{info.modified.astimezone():%Y-%m-%d %H:%M}"
+                )
+            )
             if info.sha256:
                 lines.append(f"SHA-256 {info.sha256}")
             media = self._media_lookup(info) if self._media_lookup is not None else None
@@ -426,15 +501,19 @@ class StorageTreeModel(QAbstractItemModel):
                 lines.append(media.summary())
         elif node.kind is NodeKind.RECORDING:
             if node.path in self._totals:
-                lines.append(f"Recording total {self._totals[node.path]:,} bytes")
+                lines.append(
+                    self.tr("Recording total {size} bytes").format(
+                        size=f"{self._totals[node.path]:,}"
+                    )
+                )
             source = self._recording_media.get(node.path, {}).get("source")
             media = self._media_lookup(source) if source and self._media_lookup else None
             if media is not None:
                 lines.append(f"{source.path.rpartition('/')[2]}: {media.summary()}")
         if node.state is LoadState.LOADING:
-            lines.append(LOADING_TEXT)
+            lines.append(self._loading_text)
         elif node.state is LoadState.FAILED:
-            lines.append(f"{FAILED_TEXT}: {node.error}")
+            lines.append(f"{self._failed_text}: {node.error}")
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- loader answers

@@ -12,14 +12,16 @@ from __future__ import annotations
 import enum
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     Qt,
 )
 
-from app.services.transfers import UNIT_PERCENT, Job, JobQueue, JobState, QueueTotals
+from app.services.transfers import UNIT_PERCENT, Job, JobKind, JobQueue, JobState, QueueTotals
 from file_storage.units import human_size
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -47,14 +49,31 @@ class Column(enum.IntEnum):
     STATE = 6
 
 
+#: Column headers: English source texts, shown translated (context "TransferTableModel").
 HEADERS = {
-    Column.NAME: "Name",
-    Column.KIND: "Direction",
-    Column.SIZE: "Size",
-    Column.PROGRESS: "Progress",
-    Column.SPEED: "Speed",
-    Column.ETA: "ETA",
-    Column.STATE: "State",
+    Column.NAME: QT_TRANSLATE_NOOP("TransferTableModel", "Name"),
+    Column.KIND: QT_TRANSLATE_NOOP("TransferTableModel", "Direction"),
+    Column.SIZE: QT_TRANSLATE_NOOP("TransferTableModel", "Size"),
+    Column.PROGRESS: QT_TRANSLATE_NOOP("TransferTableModel", "Progress"),
+    Column.SPEED: QT_TRANSLATE_NOOP("TransferTableModel", "Speed"),
+    Column.ETA: QT_TRANSLATE_NOOP("TransferTableModel", "ETA"),
+    Column.STATE: QT_TRANSLATE_NOOP("TransferTableModel", "State"),
+}
+#: What the Direction and State columns show for each kind and state (the enum values are the
+#: English texts and stay as they are: code compares them).
+KIND_TEXT = {
+    JobKind.UPLOAD: QT_TRANSLATE_NOOP("TransferTableModel", "Upload"),
+    JobKind.DOWNLOAD: QT_TRANSLATE_NOOP("TransferTableModel", "Download"),
+    JobKind.DELETE: QT_TRANSLATE_NOOP("TransferTableModel", "Delete"),
+    JobKind.COPY: QT_TRANSLATE_NOOP("TransferTableModel", "Copy"),
+    JobKind.MEDIA: QT_TRANSLATE_NOOP("TransferTableModel", "Media"),
+}
+STATE_TEXT = {
+    JobState.QUEUED: QT_TRANSLATE_NOOP("TransferTableModel", "Queued"),
+    JobState.RUNNING: QT_TRANSLATE_NOOP("TransferTableModel", "Running"),
+    JobState.DONE: QT_TRANSLATE_NOOP("TransferTableModel", "Done"),
+    JobState.FAILED: QT_TRANSLATE_NOOP("TransferTableModel", "Failed"),
+    JobState.CANCELLED: QT_TRANSLATE_NOOP("TransferTableModel", "Cancelled"),
 }
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGNMENT = {Column.SIZE: _RIGHT, Column.SPEED: _RIGHT, Column.ETA: _RIGHT}
@@ -70,25 +89,37 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TransferTableModel", text)
+
+
 def format_amount(amount: float, unit: str) -> str:
     """Bytes as ``'1.5 GiB'``; other units as a count (``'12 files'``)."""
-    return human_size(amount) if unit == "B" else f"{amount:g} {unit}"
+    if unit == "B":
+        return human_size(amount)
+    if unit == "files":
+        return TransferTableModel.tr("%n file(s)", "", int(amount))
+    return f"{amount:g} {unit}"
 
 
 def format_speed(rate: float, unit: str) -> str:
     """``'48.0 MiB/s'``, or ``'2.5 files/s'``."""
     if unit == "B":
         return f"{human_size(rate)}/s"
+    if unit == "files":
+        return QCoreApplication.translate("TransferTableModel", "{rate} files/s").format(
+            rate=f"{rate:.1f}"
+        )
     return f"{rate:.1f} {unit}/s"
 
 
 def state_text(job: Job) -> str:
     """The State column: the state, or what is happening to it right now."""
     if job.cancel_requested:
-        return "Cancelling…"
+        return QCoreApplication.translate("TransferTableModel", "Cancelling…")
     if job.state is JobState.QUEUED and job.error:
-        return "Queued (stopped)"
-    return job.state.value
+        return QCoreApplication.translate("TransferTableModel", "Queued (stopped)")
+    return _tr(STATE_TEXT[job.state])
 
 
 def describe_totals(totals: QueueTotals) -> str:
@@ -97,18 +128,24 @@ def describe_totals(totals: QueueTotals) -> str:
     For example ``3 running · 5 queued · 1 failed — 1.2 GiB of 4.0 GiB · 48.0 MiB/s``.
     """
     labels = (
-        (JobState.RUNNING, "running"),
-        (JobState.QUEUED, "queued"),
-        (JobState.DONE, "done"),
-        (JobState.FAILED, "failed"),
-        (JobState.CANCELLED, "cancelled"),
+        (JobState.RUNNING, QT_TRANSLATE_NOOP("TransferTableModel", "{count} running")),
+        (JobState.QUEUED, QT_TRANSLATE_NOOP("TransferTableModel", "{count} queued")),
+        (JobState.DONE, QT_TRANSLATE_NOOP("TransferTableModel", "{count} done")),
+        (JobState.FAILED, QT_TRANSLATE_NOOP("TransferTableModel", "{count} failed")),
+        (JobState.CANCELLED, QT_TRANSLATE_NOOP("TransferTableModel", "{count} cancelled")),
     )
-    counts = [f"{totals.count(state)} {label}" for state, label in labels if totals.count(state)]
+    counts = [
+        _tr(label).format(count=totals.count(state))
+        for state, label in labels
+        if totals.count(state)
+    ]
     if not counts:
-        return "No transfers"
+        return QCoreApplication.translate("TransferTableModel", "No transfers")
     text = " · ".join(counts)
     if totals.bytes_total:
-        text += f" — {human_size(totals.bytes_done)} of {human_size(totals.bytes_total)}"
+        text += " — " + QCoreApplication.translate(
+            "TransferTableModel", "{done} of {total}"
+        ).format(done=human_size(totals.bytes_done), total=human_size(totals.bytes_total))
     if totals.speed > 0:
         text += f" · {format_speed(totals.speed, 'B')}"
     return text
@@ -162,7 +199,7 @@ class TransferTableModel(QAbstractTableModel):
             and role == Qt.ItemDataRole.DisplayRole
             and 0 <= section < len(Column)
         ):
-            return HEADERS[Column(section)]
+            return _tr(HEADERS[Column(section)])
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -192,7 +229,7 @@ class TransferTableModel(QAbstractTableModel):
         if column is Column.NAME:
             return job.title
         if column is Column.KIND:
-            return job.kind.value
+            return _tr(KIND_TEXT[job.kind])
         if column is Column.SIZE:
             if job.unit == UNIT_PERCENT:
                 return human_size(job.input_size) if job.input_size > 0 else NO_VALUE
@@ -204,18 +241,19 @@ class TransferTableModel(QAbstractTableModel):
                 return ""
             if job.unit == UNIT_PERCENT:
                 return job.detail
-            return "Stalled" if job.stalled else format_speed(job.speed, job.unit)
+            if job.stalled:
+                return QCoreApplication.translate("TransferTableModel", "Stalled")
+            return format_speed(job.speed, job.unit)
         if column is Column.ETA:
             return format_duration(job.eta) if running else ""
         return state_text(job)
 
-    @staticmethod
-    def _tooltip(job: Job) -> str:
-        lines = [f"{job.kind.value}: {job.title}"]
+    def _tooltip(self, job: Job) -> str:
+        lines = [f"{_tr(KIND_TEXT[job.kind])}: {job.title}"]
         if job.source:
-            lines.append(f"From: {job.source}")
+            lines.append(self.tr("From: {source}").format(source=job.source))
         if job.destination:
-            lines.append(f"To: {job.destination}")
+            lines.append(self.tr("To: {destination}").format(destination=job.destination))
         if job.detail and job.state is JobState.RUNNING:
             lines.append(job.detail)
         if job.error:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 from PySide6.QtGui import QImage
 
 from app.services.transfers import (
@@ -59,11 +59,16 @@ class MediaOperation:
 
     @property
     def label(self) -> str:
+        """What the job is called in the queue and in notices (translated)."""
         if self.kind == "thumbnail":
-            return "Thumbnail"
+            return QCoreApplication.translate("MediaOperation", "Thumbnail")
         if self.kind == "audio":
-            return f"Extract audio ({self.option.upper()})"
-        return f"Transcode {self.option}"
+            return QCoreApplication.translate("MediaOperation", "Extract audio ({format})").format(
+                format=self.option.upper()
+            )
+        return QCoreApplication.translate("MediaOperation", "Transcode {preset}").format(
+            preset=preset_name(self.option)
+        )
 
     async def run(
         self, jobs: MediaJobs, path: str, progress: Callable[[MediaProgress], None]
@@ -74,6 +79,30 @@ class MediaOperation:
             fmt = "mp3" if self.option == "mp3" else "m4a"
             return await jobs.extract_audio(path, audio_format=fmt, progress=progress)
         return await jobs.transcode(path, preset=self.option, progress=progress)
+
+
+#: The presets' descriptions (file_storage keeps them in English) for the menus.
+PRESET_DESCRIPTIONS = {
+    "1080p": QT_TRANSLATE_NOOP("MediaOperation", "Full HD, for the main player"),
+    "720p": QT_TRANSLATE_NOOP("MediaOperation", "HD, the usual web rendition"),
+    "480p": QT_TRANSLATE_NOOP("MediaOperation", "Small, for slow connections"),
+    "source": QT_TRANSLATE_NOOP("MediaOperation", "Keep the source's resolution"),
+}
+
+
+def preset_name(name: str) -> str:
+    """A preset's name as shown: ``1080p`` stays; ``source`` is a word, so it is translated."""
+    if name == "source":
+        return QCoreApplication.translate("MediaOperation", "source")
+    return name
+
+
+def preset_description(name: str) -> str:
+    """The translated description of the transcode preset ``name``."""
+    text = PRESET_DESCRIPTIONS.get(name)
+    if text is None:
+        return PRESETS[name].description
+    return QCoreApplication.translate("MediaOperation", text)
 
 
 THUMBNAIL = MediaOperation("thumbnail")

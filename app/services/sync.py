@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.services.transfers import Job, JobKind, JobQueue, JobState, ProgressReporter
 from file_storage.backends.base import StorageBackend
@@ -72,7 +72,9 @@ def queue_runner(queue: JobQueue) -> Runner:
         finished: asyncio.Future[None] = loop.create_future()
         name = action.path.rpartition("/")[2]
         job = Job(
-            name if action.kind is not ActionKind.KEEP_BOTH else f"Keep both: {name}",
+            name
+            if action.kind is not ActionKind.KEEP_BOTH
+            else QCoreApplication.translate("SyncService", "Keep both: {name}").format(name=name),
             JOB_KINDS[action.kind],
             source=action.path,
             destination=action.kind.value,

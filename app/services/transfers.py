@@ -427,7 +427,11 @@ class JobQueue(QObject):
     def add_delete(self, backend: StorageBackend, paths: Sequence[str]) -> Job:
         """Queue one job deleting every path in ``paths`` (counted in files, not bytes)."""
         items = list(paths)
-        title = items[0].rsplit("/", 1)[-1] if len(items) == 1 else f"Delete {len(items)} files"
+        title = (
+            items[0].rsplit("/", 1)[-1]
+            if len(items) == 1
+            else self.tr("Delete %n files", "", len(items))
+        )
         job = Job(
             title,
             JobKind.DELETE,
@@ -654,7 +658,8 @@ class JobQueue(QObject):
             self._finish(job, JobState.FAILED, str(exc))
         else:
             logger.error("Job %r crashed", job.title, exc_info=exc)
-            self._finish(job, JobState.FAILED, f"unexpected error: {type(exc).__name__}")
+            error = self.tr("unexpected error: {name}").format(name=type(exc).__name__)
+            self._finish(job, JobState.FAILED, error)
         self._schedule()
 
     def _stop_for_disk_full(self, job: Job, exc: DiskFullError) -> None:
@@ -692,7 +697,8 @@ class JobQueue(QObject):
         if parent.state is JobState.CANCELLED:
             self._finish(child, JobState.CANCELLED)
         else:
-            self._finish(child, JobState.FAILED, f"Skipped because {parent.title!r} failed.")
+            error = self.tr("Skipped because “{title}” failed.").format(title=parent.title)
+            self._finish(child, JobState.FAILED, error)
 
     # ----------------------------------------------------------------- progress
 

@@ -174,7 +174,7 @@ class TreeLoader(QObject):
             self._fail(path, str(exc))
         except Exception as exc:  # a bug must not leave the folder "Loading…" forever
             logger.exception("Listing %r failed unexpectedly", path)
-            self._fail(path, f"Unexpected error while listing: {exc}")
+            self._fail(path, self.tr("Unexpected error while listing: {error}").format(error=exc))
         else:
             self.loadFinished.emit(path, count)
         finally:

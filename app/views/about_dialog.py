@@ -13,7 +13,7 @@ from dataclasses import astuple, dataclass
 from importlib.metadata import PackageNotFoundError, metadata
 from typing import Any
 
-from PySide6.QtCore import Qt, qVersion
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, qVersion
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -56,6 +56,11 @@ DISTRIBUTIONS = (
 #: The icon set in resources/icons (see its README.md and LICENSE-lucide.txt).
 LUCIDE_VERSION = "1.62.0"
 QT_LICENSING = "https://www.qt.io/licensing/"
+#: pyproject.toml's description, listed here so lupdate offers it for translation.
+PACKAGE_SUMMARY = QT_TRANSLATE_NOOP(
+    "AboutDialog",
+    "Keep a video-recordings store in sync between a local disk and S3-compatible object storage.",
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,9 @@ def _license(meta: Any) -> str:
     classifiers = [
         c.split(" :: ")[-1] for c in meta.get_all("Classifier") or [] if c.startswith("License ::")
     ]
-    return " / ".join(classifiers) or "see its licence file"
+    return " / ".join(classifiers) or QCoreApplication.translate(
+        "AboutDialog", "see its licence file"
+    )
 
 
 def _url(meta: Any) -> str:
@@ -106,7 +113,8 @@ def components() -> list[Component]:
         except PackageNotFoundError:
             continue
         rows.append(Component(meta["Name"], meta["Version"], _license(meta), _url(meta)))
-    rows.append(Component("Lucide icons", LUCIDE_VERSION, "ISC", "https://lucide.dev"))
+    lucide = QCoreApplication.translate("AboutDialog", "Lucide icons")
+    rows.append(Component(lucide, LUCIDE_VERSION, "ISC", "https://lucide.dev"))
     return rows
 
 
@@ -123,14 +131,15 @@ class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")
-        self.setWindowTitle("About Leap Sync")
+        self.setWindowTitle(self.tr("About Leap Sync"))
         self.components = components()
 
         icon = QLabel()
         icon.setPixmap(app_icon().pixmap(64, 64))
-        self.title_label = QLabel(f"<h2>Leap Sync</h2>Version {__version__}")
+        version = self.tr("Version {version}").format(version=__version__)
+        self.title_label = QLabel(f"<h2>Leap Sync</h2>{version}")
         self.title_label.setObjectName("aboutTitle")
-        self.summary_label = QLabel(_summary())
+        self.summary_label = QLabel(self._summary())
         self.summary_label.setObjectName("aboutSummary")
         self.summary_label.setWordWrap(True)
         header = QHBoxLayout()
@@ -141,9 +150,11 @@ class AboutDialog(QDialog):
         header.addLayout(text, 1)
 
         self.notice_label = QLabel(
-            "Leap Sync is free software under the MIT licence. It is built on the components "
-            "below, each under its own licence; Qt and PySide6 are used under the "
-            f'<a href="{QT_LICENSING}">GNU LGPL version 3</a>.'
+            self.tr(
+                "Leap Sync is free software under the MIT licence. It is built on the components "
+                "below, each under its own licence; Qt and PySide6 are used under the "
+                '<a href="{url}">GNU LGPL version 3</a>.'
+            ).format(url=QT_LICENSING)
         )
         self.notice_label.setObjectName("aboutNotice")
         self.notice_label.setWordWrap(True)
@@ -151,7 +162,7 @@ class AboutDialog(QDialog):
 
         self.table = self._build_table()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        about_qt = buttons.addButton("About Qt", QDialogButtonBox.ButtonRole.HelpRole)
+        about_qt = buttons.addButton(self.tr("About Qt"), QDialogButtonBox.ButtonRole.HelpRole)
         about_qt.setObjectName("aboutQtButton")
         about_qt.clicked.connect(QApplication.aboutQt)
         buttons.rejected.connect(self.reject)
@@ -163,10 +174,19 @@ class AboutDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(860, 560)
 
+    def _summary(self) -> str:
+        """The package's one-line summary; in another language, its translation."""
+        summary = _summary()
+        if summary == PACKAGE_SUMMARY:  # the metadata's sentence, as in pyproject.toml
+            return self.tr(PACKAGE_SUMMARY)
+        return summary
+
     def _build_table(self) -> QTableWidget:
         table = QTableWidget(len(self.components), 4)
         table.setObjectName("licenseTable")
-        table.setHorizontalHeaderLabels(["Component", "Version", "Licence", "Home page"])
+        table.setHorizontalHeaderLabels(
+            [self.tr("Component"), self.tr("Version"), self.tr("Licence"), self.tr("Home page")]
+        )
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.verticalHeader().hide()

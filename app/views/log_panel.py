@@ -9,15 +9,16 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+#: The level filter's choices: English source text (shown translated) -> logging level.
 LEVELS = {
-    "Debug": logging.DEBUG,
-    "Info": logging.INFO,
-    "Warning": logging.WARNING,
-    "Error": logging.ERROR,
+    QT_TRANSLATE_NOOP("LogPanel", "Debug"): logging.DEBUG,
+    QT_TRANSLATE_NOOP("LogPanel", "Info"): logging.INFO,
+    QT_TRANSLATE_NOOP("LogPanel", "Warning"): logging.WARNING,
+    QT_TRANSLATE_NOOP("LogPanel", "Error"): logging.ERROR,
 }
 MAX_LINES = 5000
 
@@ -55,12 +56,13 @@ class LogPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Show:"))
+        row.addWidget(QLabel(self.tr("Show:")))
         self.level_combo = QComboBox()
         self.level_combo.setObjectName("logLevel")
-        self.level_combo.addItems(list(LEVELS))
-        self.level_combo.setCurrentText("Info")
-        self.level_combo.currentTextChanged.connect(self._refilter)
+        for text, level in LEVELS.items():
+            self.level_combo.addItem(self.tr(text), level)
+        self.level_combo.setCurrentIndex(self.level_combo.findData(logging.INFO))
+        self.level_combo.currentIndexChanged.connect(self._refilter)
         row.addWidget(self.level_combo)
         row.addStretch(1)
         layout.addLayout(row)
@@ -74,7 +76,7 @@ class LogPanel(QWidget):
 
     @property
     def level(self) -> int:
-        return LEVELS[self.level_combo.currentText()]
+        return int(self.level_combo.currentData())
 
     def append(self, levelno: int, text: str) -> None:
         self._lines.append((levelno, text))

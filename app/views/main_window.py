@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -56,9 +56,18 @@ from file_storage.units import human_size
 
 logger = logging.getLogger(__name__)
 
-SHARE_EXPIRY = {"1 hour": 3600, "1 day": 86_400, "7 days": 604_800}
+#: Share-link lifetimes: English source text (shown translated) -> seconds.
+SHARE_EXPIRY = {
+    QT_TRANSLATE_NOOP("MainWindow", "1 hour"): 3600,
+    QT_TRANSLATE_NOOP("MainWindow", "1 day"): 86_400,
+    QT_TRANSLATE_NOOP("MainWindow", "7 days"): 604_800,
+}
 REFRESH_DELAY_MS = 400
 MAX_NAMED_IN_CONFIRM = 10
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
 
 
 async def run_dialog(dialog: QDialog) -> int:
@@ -120,7 +129,7 @@ class MainWindow(QMainWindow):
         sync: SyncService | None = None,
     ) -> None:
         super().__init__()
-        self.setWindowTitle("Leap Sync")
+        self.setWindowTitle("Leap Sync")  # the product's name, never translated
         self.resize(1440, 860)
         self.local = local
         self.remote = remote
@@ -137,11 +146,11 @@ class MainWindow(QMainWindow):
         self.notifications = NotificationBar()
         self.local_model = StorageTreeModel(SIDE_LOCAL, self, local_root=local.base_path)
         self.local_loader = TreeLoader(local, remote, self.local_model, self)
-        self.local_pane = TreePane(self.local_model, "localTree", "Local store")
-        self.local_pane.set_title("Local store", str(local.base_path))
+        self.local_pane = TreePane(self.local_model, "localTree", self.tr("Local store"))
+        self.local_pane.set_title(self.tr("Local store"), str(local.base_path))
         self.remote_model = StorageTreeModel(SIDE_S3, self)
         self.remote_loader = TreeLoader(remote, local, self.remote_model, self) if remote else None
-        self.remote_pane = TreePane(self.remote_model, "remoteTree", "S3 bucket")
+        self.remote_pane = TreePane(self.remote_model, "remoteTree", self.tr("S3 bucket"))
         self.transfer_panel = TransferPanel(queue)
         self.log_panel = LogPanel(log_handler)
         self.quota_panel = QuotaPanel(usage)
@@ -190,7 +199,11 @@ class MainWindow(QMainWindow):
             )
             pane.detail_label.setToolTip(pane.detail_label.text())
             header = pane.view.header()
-            for column, width in ((1, 76), (2, 122), (3, 78)):
+            # The Status column fits its longest text in the interface's language (Russian
+            # states are longer), plus the badge; never narrower than the English layout.
+            metrics = pane.view.fontMetrics()
+            widest = max(metrics.horizontalAdvance(text) for text in pane.model.status_texts())
+            for column, width in ((1, 76), (2, 122), (3, max(78, widest + 34))):
                 header.resizeSection(column, width)
 
     def _build_layout(self) -> None:
@@ -211,8 +224,8 @@ class MainWindow(QMainWindow):
         panes.setStretchFactor(2, 2)
         panes.setSizes([560, 560, 300])
         self.bottom_tabs = QTabWidget()
-        self.bottom_tabs.addTab(self.transfer_panel, icon("list-checks"), "Transfers")
-        self.bottom_tabs.addTab(self.log_panel, icon("scroll-text"), "Log")
+        self.bottom_tabs.addTab(self.transfer_panel, icon("list-checks"), self.tr("Transfers"))
+        self.bottom_tabs.addTab(self.log_panel, icon("scroll-text"), self.tr("Log"))
         vertical = QSplitter(Qt.Orientation.Vertical)
         vertical.addWidget(panes)
         vertical.addWidget(self.bottom_tabs)
@@ -232,61 +245,70 @@ class MainWindow(QMainWindow):
         action.setObjectName(name)
         action.setShortcut(QKeySequence(shortcut))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
+        keys = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})")
         action.setStatusTip(tip)
         self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
         self.action_upload = self._action(
-            "actionUpload", "Upload", "upload", "Ctrl+U", "Upload the selection to the bucket"
+            "actionUpload",
+            self.tr("Upload"),
+            "upload",
+            "Ctrl+U",
+            self.tr("Upload the selection to the bucket"),
         )
         self.action_download = self._action(
             "actionDownload",
-            "Download",
+            self.tr("Download"),
             "download",
             "Ctrl+D",
-            "Download the selection into the local store",
+            self.tr("Download the selection into the local store"),
         )
         self.action_delete = self._action(
             "actionDelete",
-            "Delete",
+            self.tr("Delete"),
             "trash-2",
             QKeySequence.StandardKey.Delete,
-            "Delete the selection from the pane that has focus",
+            self.tr("Delete the selection from the pane that has focus"),
         )
         self.action_refresh = self._action(
             "actionRefresh",
-            "Refresh",
+            self.tr("Refresh"),
             "refresh-cw",
             QKeySequence.StandardKey.Refresh,
-            "List the current folder again",
+            self.tr("List the current folder again"),
         )
         self.action_share = self._action(
             "actionShareLink",
-            "Share link",
+            self.tr("Share link"),
             "link",
             "Ctrl+L",
-            "Copy a time-limited download link to the clipboard",
+            self.tr("Copy a time-limited download link to the clipboard"),
         )
         self.action_new_recording = self._action(
             "actionNewRecording",
-            "New recording",
+            self.tr("New recording"),
             "folder-plus",
             "Ctrl+N",
-            "Create a recording folder for a user",
+            self.tr("Create a recording folder for a user"),
         )
         self.action_settings = self._action(
-            "actionSettings", "Settings", "settings", "Ctrl+,", "Connections and profiles"
+            "actionSettings",
+            self.tr("Settings"),
+            "settings",
+            "Ctrl+,",
+            self.tr("Connections, profiles and the interface language"),
         )
         self.action_about = self._action(
             "actionAbout",
-            "About",
+            self.tr("About"),
             "info",
             QKeySequence.StandardKey.HelpContents,
-            "Version, and the licences of the bundled components",
+            self.tr("Version, and the licences of the bundled components"),
         )
-        toolbar = QToolBar("Main")
+        toolbar = QToolBar(self.tr("Main toolbar"))
         toolbar.setObjectName("mainToolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setMovable(False)
@@ -308,7 +330,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self, profile_label: str) -> None:
         self.profile_status = QLabel()
         self.profile_status.setObjectName("profileStatus")
-        self.connection_status = QLabel("● checking…")
+        self.connection_status = QLabel(self.tr("● checking…"))
         self.connection_status.setObjectName("connectionStatus")
         self.traffic_status = QLabel()
         self.traffic_status.setObjectName("trafficStatus")
@@ -322,15 +344,26 @@ class MainWindow(QMainWindow):
         self._update_traffic()
 
     def set_profile_label(self, label: str) -> None:
-        where = self.remote.describe() if self.remote else "no bucket configured"
-        self.profile_status.setText(f"{label or 'Environment settings'} · {where}")
+        where = self.describe_remote() if self.remote else self.tr("no bucket configured")
+        self.profile_status.setText(f"{label or self.tr('Environment settings')} · {where}")
+
+    def describe_remote(self) -> str:
+        """Where the bucket is, in the interface's language ("s3://bucket/prefix at URL")."""
+        remote = self.remote
+        if not isinstance(remote, S3StorageBackend):
+            return remote.describe() if remote is not None else ""
+        where = f"s3://{remote.bucket_name}" + (f"/{remote.prefix}" if remote.prefix else "")
+        return self.tr("{bucket} at {endpoint}").format(
+            bucket=where, endpoint=remote.endpoint_display
+        )
 
     def _describe_remote(self) -> None:
         if isinstance(self.remote, S3StorageBackend):
-            self.remote_pane.set_title("S3 bucket", self.remote.describe())
+            self.remote_pane.set_title(self.tr("S3 bucket"), self.describe_remote())
         else:
             self.remote_pane.set_title(
-                "S3 bucket", "No bucket configured: open Settings to add a connection."
+                self.tr("S3 bucket"),
+                self.tr("No bucket configured: open Settings to add a connection."),
             )
         self.remote_pane.detail_label.setToolTip(self.remote_pane.detail_label.text())
 
@@ -340,8 +373,11 @@ class MainWindow(QMainWindow):
             self.traffic_status.setText("")
             return
         self.traffic_status.setText(
-            f"S3 requests: {stats.requests:,} · ↑ {human_size(stats.bytes_uploaded)} · "
-            f"↓ {human_size(stats.bytes_downloaded)}"
+            self.tr("S3 requests: {requests} · ↑ {uploaded} · ↓ {downloaded}").format(
+                requests=f"{stats.requests:,}",
+                uploaded=human_size(stats.bytes_uploaded),
+                downloaded=human_size(stats.bytes_downloaded),
+            )
         )
 
     # ----------------------------------------------------------------- wiring
@@ -374,18 +410,32 @@ class MainWindow(QMainWindow):
         self.queue.queueStopped.connect(lambda reason: self.notify("error", reason))
         for loader in (self.local_loader, self.remote_loader):
             if loader is not None:
-                loader.loadFailed.connect(
-                    lambda path, message: self.notify("error", f"Listing failed: {message}")
-                )
-        self.usage.countFailed.connect(
-            lambda side, message: self.notify("warning", f"Usage of the {side} store: {message}")
-        )
+                loader.loadFailed.connect(self._listing_failed)
+        self.usage.countFailed.connect(self._count_failed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DELAY_MS)
         self._refresh_timer.timeout.connect(self._flush_refreshes)
 
+    def _listing_failed(self, _path: str, message: str) -> None:
+        self.notify("error", self.tr("Listing failed: {message}").format(message=message))
+
+    def _count_failed(self, side: str, message: str) -> None:
+        text = (
+            self.tr("Usage of the s3 store: {message}")
+            if side == SIDE_S3
+            else self.tr("Usage of the local store: {message}")
+        )
+        self.notify("warning", text.format(message=message))
+
     def _context_menu(self, pane: TreePane, pos: QPoint) -> None:
+        menu = self.build_context_menu(pane)
+        pane.view.setFocus()
+        menu.exec(pane.view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def build_context_menu(self, pane: TreePane) -> QMenu:
+        """The tree's right-click menu (separate for tests)."""
         menu = QMenu(self)
         if pane is self.local_pane:
             menu.addAction(self.action_upload)
@@ -402,8 +452,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.action_refresh)
         menu.addAction(self.action_delete)
-        pane.view.setFocus()
-        menu.exec(pane.view.viewport().mapToGlobal(pos))
+        return menu
 
     def run_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run an action's coroutine; its errors become a notification, never only stderr."""
@@ -469,7 +518,9 @@ class MainWindow(QMainWindow):
 
     def _require_remote(self) -> StorageBackend | None:
         if self.remote is None:
-            self.notify("warning", "No bucket is configured yet: open Settings to add one.")
+            self.notify(
+                "warning", self.tr("No bucket is configured yet: open Settings to add one.")
+            )
         return self.remote
 
     def _quota_allows(self, side: str, adding: int) -> bool:
@@ -522,7 +573,7 @@ class MainWindow(QMainWindow):
             return
         files = await self._expand(backend, paths)
         if not files:
-            self.notify("info", "Nothing to delete: the selected folders are empty.")
+            self.notify("info", self.tr("Nothing to delete: the selected folders are empty."))
             return
         if not await self.confirm_delete(side, files):
             return
@@ -531,22 +582,24 @@ class MainWindow(QMainWindow):
 
     async def confirm_delete(self, side: str, files: list[ObjectInfo]) -> bool:
         """Ask before deleting; the question names the files (up to ten) and the total size."""
-        where = "the S3 bucket" if side == SIDE_S3 else "the local store"
         named = "\n".join(f"  {f.path}" for f in files[:MAX_NAMED_IN_CONFIRM])
         more = len(files) - MAX_NAMED_IN_CONFIRM
         if more > 0:
-            named += f"\n  … and {more} more"
+            named += "\n  " + self.tr("… and %n more", "", more)
         box = QMessageBox(self)
         box.setObjectName("confirmDelete")
         box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Delete files")
-        box.setText(
-            f"Delete {len(files)} file(s), {human_size(sum(f.size for f in files))}, from {where}?"
+        box.setWindowTitle(self.tr("Delete files"))
+        question = (
+            self.tr("Delete %n file(s), {size}, from the S3 bucket?", "", len(files))
+            if side == SIDE_S3
+            else self.tr("Delete %n file(s), {size}, from the local store?", "", len(files))
         )
+        box.setText(question.format(size=human_size(sum(f.size for f in files))))
         box.setInformativeText(named)
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Delete"))
         clicked = await run_dialog(box)
         return clicked == QMessageBox.StandardButton.Yes
 
@@ -561,21 +614,27 @@ class MainWindow(QMainWindow):
         remote = self._require_remote()
         paths = self.remote_pane.selected_paths()
         if remote is None or not paths:
-            self.notify("info", "Select a file in the S3 pane to share.")
+            self.notify("info", self.tr("Select a file in the S3 pane to share."))
             return
         dialog = QInputDialog(self)
         dialog.setObjectName("shareLinkDialog")
-        dialog.setWindowTitle("Share link")
-        dialog.setLabelText(f"Link to {paths[0]} expires after:")
-        dialog.setComboBoxItems(list(SHARE_EXPIRY))
+        dialog.setWindowTitle(self.tr("Share link"))
+        dialog.setLabelText(self.tr("Link to {path} expires after:").format(path=paths[0]))
+        choices = {_tr(text): seconds for text, seconds in SHARE_EXPIRY.items()}
+        dialog.setComboBoxItems(list(choices))
         dialog.setComboBoxEditable(False)
-        dialog.setTextValue("1 day")
+        dialog.setTextValue(_tr("1 day"))
         if await run_dialog(dialog) != QInputDialog.DialogCode.Accepted:
             return
         choice = dialog.textValue()
-        url = await remote.get_presigned_url(paths[0], SHARE_EXPIRY[choice])
+        url = await remote.get_presigned_url(paths[0], choices[choice])
         QGuiApplication.clipboard().setText(url)
-        self.notify("info", f"Link copied to the clipboard; it expires after {choice}.")
+        self.notify(
+            "info",
+            self.tr("Link copied to the clipboard; it expires after {lifetime}.").format(
+                lifetime=choice
+            ),
+        )
 
     async def new_recording(self) -> None:
         """Create ``users/<user>/recordings/<id>/`` in the focused pane's store."""
@@ -587,8 +646,8 @@ class MainWindow(QMainWindow):
         slug = StoragePathBuilder.parse_user_slug(current) or "user_000001"
         dialog = QInputDialog(self)
         dialog.setObjectName("newRecordingDialog")
-        dialog.setWindowTitle("New recording")
-        dialog.setLabelText("User and recording ID (user_NNNNNN/recording-id):")
+        dialog.setWindowTitle(self.tr("New recording"))
+        dialog.setLabelText(self.tr("User and recording ID (user_NNNNNN/recording-id):"))
         dialog.setTextValue(f"{slug}/")
         if await run_dialog(dialog) != QInputDialog.DialogCode.Accepted:
             return
@@ -601,7 +660,7 @@ class MainWindow(QMainWindow):
         pane.model.refresh(StoragePathBuilder().recordings_root(user))
         pane.model.refresh(StoragePathBuilder().user_root(user))
         pane.model.refresh("users")
-        self.notify("info", f"Created {folder}.")
+        self.notify("info", self.tr("Created {folder}.").format(folder=folder))
 
     async def handle_drop(
         self, target_side: str, paths: list[str], target: str, source: str
@@ -621,7 +680,7 @@ class MainWindow(QMainWindow):
             self._require_remote()
             return
         for problem in plan.skipped:
-            self.notify("warning", f"Skipped {problem}")
+            self.notify("warning", self.tr("Skipped {problem}").format(problem=problem))
         if not plan.copies or not self._quota_allows(side, plan.total_bytes):
             return
         for copy in plan.copies:
@@ -704,9 +763,7 @@ class MainWindow(QMainWindow):
             TreeLoader(remote, self.local, self.remote_model, self) if remote else None
         )
         if self.remote_loader is not None:
-            self.remote_loader.loadFailed.connect(
-                lambda path, message: self.notify("error", f"Listing failed: {message}")
-            )
+            self.remote_loader.loadFailed.connect(self._listing_failed)
             if self.media_controller is not None:
                 self.media_controller.connect_loader(SIDE_S3, self.remote_loader)
         self.remote_model.refresh("")
@@ -721,7 +778,7 @@ class MainWindow(QMainWindow):
     def set_connection_state(self, ok: bool, detail: str) -> None:
         """The status bar's connection dot: green when ``check()`` passed, red with the reason."""
         color = "#2e9d57" if ok else "#d03b32"
-        text = "Connected" if ok else "Offline"
+        text = self.tr("Connected") if ok else self.tr("Offline")
         self.connection_status.setText(f"<span style='color:{color}'>●</span> {text}")
         self.connection_status.setToolTip(detail)
 

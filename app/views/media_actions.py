@@ -31,11 +31,12 @@ from app.services.media import (
     TRANSCODES,
     MediaOperation,
     MediaService,
+    preset_description,
+    preset_name,
 )
 from app.services.transfers import Job
 from file_storage.backends.base import ObjectInfo, StorageBackend
 from file_storage.errors import ObjectNotFoundError, StorageError
-from file_storage.media.recipes import PRESETS
 from file_storage.path_builder import SOURCE_EXTENSIONS, StoragePathBuilder
 from file_storage.units import human_size
 
@@ -124,59 +125,66 @@ class MediaController(QObject):
     def _build_actions(self) -> None:
         run = self._run_on_selection
         self.action_info = self._action(
-            "actionMediaInfo", "Media info", "info", "Probe the selected video and show its details"
+            "actionMediaInfo",
+            self.tr("Media info"),
+            "info",
+            self.tr("Probe the selected video and show its details"),
         )
         self.action_info.triggered.connect(lambda: self.window.run_task(self.probe_selected()))
         self.action_thumbnail = self._action(
             "actionThumbnail",
-            "Make thumbnail",
+            self.tr("Make thumbnail"),
             "image",
-            "Store a poster frame (10% in) as thumbnail.jpg for each selected recording",
+            self.tr("Store a poster frame (10% in) as thumbnail.jpg for each selected recording"),
         )
         self.action_thumbnail.triggered.connect(lambda: run(THUMBNAIL))
         self.action_audio = self._action(
             "actionExtractAudio",
-            "Extract audio (M4A)",
+            self.tr("Extract audio (M4A)"),
             "music",
-            "Store the audio track as audio.m4a (AAC) for each selected recording",
+            self.tr("Store the audio track as audio.m4a (AAC) for each selected recording"),
         )
         self.action_audio.triggered.connect(lambda: run(AUDIO_M4A))
         self.action_audio_mp3 = self._action(
             "actionExtractAudioMp3",
-            "Extract audio (MP3)",
+            self.tr("Extract audio (MP3)"),
             "music",
-            "Store the audio track as audio.mp3 for each selected recording",
+            self.tr("Store the audio track as audio.mp3 for each selected recording"),
         )
         self.action_audio_mp3.triggered.connect(lambda: run(AUDIO_MP3))
         self.transcode_actions: list[QAction] = []
         for operation in TRANSCODES:
-            preset = PRESETS[operation.option]
+            description = preset_description(operation.option)
             action = self._action(
                 f"actionTranscode_{operation.option}",
-                f"{operation.option} — {preset.description}",
+                f"{preset_name(operation.option)} — {description}",
                 "film",
-                f"Store video.mp4 (H.264 + AAC, {preset.description.lower()})",
+                self.tr("Store video.mp4 (H.264 + AAC, {description})").format(
+                    description=description[:1].lower() + description[1:]
+                ),
             )
             action.triggered.connect(lambda _checked=False, op=operation: run(op))
             self.transcode_actions.append(action)
         self.action_auto_thumbnail = self._toggle(
             "actionAfterUploadThumbnail",
-            "After upload: make thumbnail",
+            self.tr("After upload: make thumbnail"),
             SETTING_AUTO_THUMBNAIL,
-            "Queue a thumbnail behind every uploaded recording source",
+            self.tr("Queue a thumbnail behind every uploaded recording source"),
         )
         self.action_auto_audio = self._toggle(
             "actionAfterUploadAudio",
-            "After upload: extract audio",
+            self.tr("After upload: extract audio"),
             SETTING_AUTO_AUDIO,
-            "Queue an audio extraction behind every uploaded recording source",
+            self.tr("Queue an audio extraction behind every uploaded recording source"),
         )
         self.menu = self.build_menu(self.window)
         self.menu_button = QToolButton()
         self.menu_button.setObjectName("mediaMenuButton")
-        self.menu_button.setText("Media")
+        self.menu_button.setText(self.tr("Media"))
         self.menu_button.setIcon(icon("clapperboard"))
-        self.menu_button.setToolTip("Thumbnails, audio and transcodes of the selected recordings")
+        self.menu_button.setToolTip(
+            self.tr("Thumbnails, audio and transcodes of the selected recordings")
+        )
         self.menu_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu_button.setMenu(self.menu)
@@ -190,14 +198,14 @@ class MediaController(QObject):
 
     def build_menu(self, parent: Any) -> QMenu:
         """The Media menu (for the toolbar button, and as a context submenu)."""
-        menu = QMenu("Media", parent)
+        menu = QMenu(self.tr("Media"), parent)
         menu.setObjectName("mediaMenu")
         menu.setIcon(icon("clapperboard"))
         menu.addAction(self.action_info)
         menu.addAction(self.action_thumbnail)
         menu.addAction(self.action_audio)
         menu.addAction(self.action_audio_mp3)
-        transcode = menu.addMenu(icon("film"), "Transcode to MP4")
+        transcode = menu.addMenu(icon("film"), self.tr("Transcode to MP4"))
         transcode.setObjectName("transcodeMenu")
         for action in self.transcode_actions:
             transcode.addAction(action)
@@ -223,19 +231,28 @@ class MediaController(QObject):
         pane = pane or self.window.focused_pane()
         side, backend = self._side(pane)
         if backend is None:
-            self.window.notify("warning", "No bucket is configured yet: open Settings to add one.")
+            self.window.notify(
+                "warning", self.tr("No bucket is configured yet: open Settings to add one.")
+            )
             return []
         sources = await self.sources_in(backend, pane.selected_paths())
         if not sources:
             self.window.notify(
                 "info",
-                "Select a video, a recording, or a folder of recordings to run media jobs on.",
+                self.tr(
+                    "Select a video, a recording, or a folder of recordings to run media jobs on."
+                ),
             )
             return []
         await self.media.tools()  # a missing ffmpeg is one notice, not a failed job per file
         jobs = [self.media.add_job(side, backend, operation, path) for path in sources]
         if len(jobs) > 1:
-            self.window.notify("info", f"Queued {operation.label.lower()} for {len(jobs)} files.")
+            self.window.notify(
+                "info",
+                self.tr("Queued “{job}” for %n file(s).", "", len(jobs)).format(
+                    job=operation.label
+                ),
+            )
         return jobs
 
     async def sources_in(self, backend: StorageBackend, paths: list[str]) -> list[str]:
@@ -294,7 +311,7 @@ class MediaController(QObject):
             return
         sources = await self.sources_in(backend, pane.selected_paths()[:1])
         if not sources:
-            self.window.notify("info", "Select a video or a recording to see its details.")
+            self.window.notify("info", self.tr("Select a video or a recording to see its details."))
             return
         await self._show(side, backend, sources[0], refresh_probe=True)
 
@@ -365,22 +382,28 @@ class MediaController(QObject):
                 return
             self.preview.set_image(image)
         elif recording is None and media_file is None:
-            self.preview.set_image(None, "Not a recording or a media file.")
+            self.preview.set_image(None, self.tr("Not a recording or a media file."))
         if media_file is None:
             return
         self.preview.set_info(None, media_file.size)
         cached = None if refresh_probe else self.media.cached_info(media_file)
         if cached is None:
-            self.preview.set_note(f"Probing {media_file.path.rpartition('/')[2]}…")
+            self.preview.set_note(
+                self.tr("Probing {name}…").format(name=media_file.path.rpartition("/")[2])
+            )
             cached = await (await self.media.jobs_for(backend)).probe(
                 media_file.path, refresh=refresh_probe
             )
         if generation != self._generation:
             return
         self.preview.set_info(cached, media_file.size)
+        note = (
+            self.tr("{name}, {size}, in the S3 bucket")
+            if side == SIDE_S3
+            else self.tr("{name}, {size}, in the local store")
+        )
         self.preview.set_note(
-            f"{media_file.path.rpartition('/')[2]}, {human_size(media_file.size)}, "
-            f"on the {'S3 bucket' if side == SIDE_S3 else 'local store'}"
+            note.format(name=media_file.path.rpartition("/")[2], size=human_size(media_file.size))
         )
 
     async def _recording_files(self, backend: StorageBackend, recording: str) -> dict[str, Any]:

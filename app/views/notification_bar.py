@@ -34,7 +34,7 @@ class NotificationBar(QFrame):
         close = QToolButton()
         close.setIcon(icon("x"))
         close.setAutoRaise(True)
-        close.setToolTip("Dismiss")
+        close.setToolTip(self.tr("Dismiss"))
         close.clicked.connect(self.hide)
         layout.addWidget(close)
         self._timer = QTimer(self)

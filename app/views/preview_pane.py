@@ -6,26 +6,34 @@ fetches it. The picture is rescaled to the pane's width whenever the pane is res
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from file_storage.media import MediaInfo, format_duration
 from file_storage.units import human_size
 
-NO_SELECTION = "Select a recording or a video to see its thumbnail and details."
-NO_THUMBNAIL = "No thumbnail yet.\nRight-click the recording: Media → Make thumbnail."
-
-#: The info rows, in order: (object name suffix, label).
-FIELDS = (
-    ("Duration", "Duration"),
-    ("Resolution", "Resolution"),
-    ("Video", "Video"),
-    ("Audio", "Audio"),
-    ("Bitrate", "Bit rate"),
-    ("Container", "Container"),
-    ("Size", "Size"),
+NO_SELECTION = QT_TRANSLATE_NOOP(
+    "PreviewPane", "Select a recording or a video to see its thumbnail and details."
 )
+NO_THUMBNAIL = QT_TRANSLATE_NOOP(
+    "PreviewPane", "No thumbnail yet.\nRight-click the recording: Media → Make thumbnail."
+)
+
+#: The info rows, in order: (object name suffix, label shown translated).
+FIELDS = (
+    ("Duration", QT_TRANSLATE_NOOP("PreviewPane", "Duration")),
+    ("Resolution", QT_TRANSLATE_NOOP("PreviewPane", "Resolution")),
+    ("Video", QT_TRANSLATE_NOOP("PreviewPane", "Video")),
+    ("Audio", QT_TRANSLATE_NOOP("PreviewPane", "Audio")),
+    ("Bitrate", QT_TRANSLATE_NOOP("PreviewPane", "Bit rate")),
+    ("Container", QT_TRANSLATE_NOOP("PreviewPane", "Container")),
+    ("Size", QT_TRANSLATE_NOOP("PreviewPane", "Size")),
+)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("PreviewPane", text)
 
 
 class PreviewPane(QWidget):
@@ -34,13 +42,13 @@ class PreviewPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("previewPane")
-        self.title = QLabel("Preview")
+        self.title = QLabel(self.tr("Preview"))
         self.title.setObjectName("paneTitle")
         self.subtitle = QLabel()
         self.subtitle.setObjectName("previewPath")
         self.subtitle.setWordWrap(True)
         self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.image = QLabel(NO_SELECTION)
+        self.image = QLabel(_tr(NO_SELECTION))
         self.image.setObjectName("previewImage")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setWordWrap(True)
@@ -55,7 +63,7 @@ class PreviewPane(QWidget):
             value.setObjectName(f"preview{key}")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[key] = value
-            form.addRow(label, value)
+            form.addRow(_tr(label), value)
         self.note = QLabel()
         self.note.setObjectName("previewNote")
         self.note.setWordWrap(True)
@@ -80,10 +88,13 @@ class PreviewPane(QWidget):
         self.note.setText("")
 
     def clear(self) -> None:
-        self.show_item("Preview", "")
-        self.image.setText(NO_SELECTION)
+        self.show_item(self.tr("Preview"), "")
+        self.image.setText(_tr(NO_SELECTION))
 
-    def set_image(self, image: QImage | None, placeholder: str = NO_THUMBNAIL) -> None:
+    def set_image(self, image: QImage | None, placeholder: str | None = None) -> None:
+        """Show ``image``, or ``placeholder`` (default: "No thumbnail yet") without one."""
+        if placeholder is None:
+            placeholder = _tr(NO_THUMBNAIL)
         self._picture = image if image is not None and not image.isNull() else None
         if self._picture is None:
             self.image.setMinimumHeight(110)
@@ -100,13 +111,19 @@ class PreviewPane(QWidget):
             for value in self.values.values():
                 value.setText("—")
         else:
-            fps = f" at {info.frame_rate:g} fps" if info.frame_rate else ""
+            fps = (
+                self.tr(" at {fps} fps").format(fps=f"{info.frame_rate:g}")
+                if info.frame_rate
+                else ""
+            )
+            none = self.tr("none")
+            bit_rate = self.tr("{rate} kb/s").format(rate=f"{info.bit_rate // 1000:,}")
             texts = {
                 "Duration": "—" if info.is_image else format_duration(info.duration),
                 "Resolution": f"{info.resolution}{fps}" if info.resolution else "—",
-                "Video": info.video_codec or "none",
-                "Audio": info.audio_codec or "none",
-                "Bitrate": f"{info.bit_rate // 1000:,} kb/s" if info.bit_rate else "—",
+                "Video": info.video_codec or none,
+                "Audio": info.audio_codec or none,
+                "Bitrate": bit_rate if info.bit_rate else "—",
                 "Container": info.container.split(",")[0],
             }
             for key, text in texts.items():

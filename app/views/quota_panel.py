@@ -15,7 +15,7 @@ from PySide6.QtCharts import (
     QHorizontalBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
@@ -25,7 +25,10 @@ from file_storage.units import human_size
 AMBER_AT = 0.80
 RED_AT = 0.95
 GREEN, AMBER, RED = "#2e9d57", "#d99a00", "#d03b32"
-SIDE_TITLES = {"s3": "S3", "local": "Local"}
+SIDE_TITLES = {
+    "s3": QT_TRANSLATE_NOOP("QuotaPanel", "S3"),
+    "local": QT_TRANSLATE_NOOP("QuotaPanel", "Local"),
+}
 SIDE_COLORS = {"s3": QColor("#3b7dd8"), "local": QColor("#8a8f98")}
 
 
@@ -59,7 +62,7 @@ class QuotaBar(QWidget):
     def set_usage(self, usage: SideUsage) -> None:
         if not usage.counted:
             self.bar.setValue(0)
-            self.bar.setFormat("counting…")
+            self.bar.setFormat(self.tr("counting…"))
             self.label.setText(self._title)
             return
         if usage.limit:
@@ -67,13 +70,19 @@ class QuotaBar(QWidget):
             self.bar.setValue(min(1000, int(fraction * 1000)))
             self.bar.setFormat(f"{fraction:.0%}")
             self.label.setText(
-                f"{self._title}: {human_size(usage.total)} of {human_size(usage.limit)}"
+                self.tr("{title}: {used} of {limit}").format(
+                    title=self._title, used=human_size(usage.total), limit=human_size(usage.limit)
+                )
             )
             color = level_color(fraction)
         else:
             self.bar.setValue(0)
-            self.bar.setFormat("no quota")
-            self.label.setText(f"{self._title}: {human_size(usage.total)} (no quota)")
+            self.bar.setFormat(self.tr("no quota"))
+            self.label.setText(
+                self.tr("{title}: {used} (no quota)").format(
+                    title=self._title, used=human_size(usage.total)
+                )
+            )
             color = GREEN
         self.bar.setProperty("level", color)
         self.bar.setStyleSheet(f"QProgressBar::chunk {{ background-color: {color}; }}")
@@ -86,12 +95,12 @@ class QuotaPanel(QWidget):
         super().__init__(parent)
         self._usage = usage
         layout = QVBoxLayout(self)
-        self.s3_bar = QuotaBar("S3 bucket", "quotaBar")
-        self.local_bar = QuotaBar("Local store", "localQuotaBar")
+        self.s3_bar = QuotaBar(self.tr("S3 bucket"), "quotaBar")
+        self.local_bar = QuotaBar(self.tr("Local store"), "localQuotaBar")
         layout.addWidget(self.s3_bar)
         layout.addWidget(self.local_bar)
         self.chart = QChart()
-        self.chart.setTitle("Usage per user")
+        self.chart.setTitle(self.tr("Usage per user"))
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.chart.setMargins(QMargins(2, 2, 2, 2))
@@ -129,12 +138,13 @@ class QuotaPanel(QWidget):
             default=0,
         )
         unit, scale = (
-            ("GiB", 1024**3)
+            (self.tr("GiB"), 1024**3)
             if biggest >= 1024**3
-            else (("MiB", 1024**2) if biggest >= 1024**2 else ("KiB", 1024))
+            else ((self.tr("MiB"), 1024**2) if biggest >= 1024**2 else (self.tr("KiB"), 1024))
         )
         for side, usage in self._usage.sides.items():
-            bar_set = QBarSet(SIDE_TITLES.get(side, side))
+            title = SIDE_TITLES.get(side)
+            bar_set = QBarSet(QCoreApplication.translate("QuotaPanel", title) if title else side)
             bar_set.setColor(SIDE_COLORS.get(side, QColor("#999")))
             values = [usage.per_user.get(user, 0) / scale for user in users]
             bar_set.append(values)

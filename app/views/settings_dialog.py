@@ -21,7 +21,15 @@ from typing import Any
 
 import shiboken6
 from pydantic import ValidationError
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.credentials import CredentialError, CredentialStore
+from app.i18n import SETTING_LANGUAGE, SYSTEM, normalize
 from app.profiles import (
     Profile,
     ProfileStore,
@@ -72,53 +81,87 @@ ICONS = {
 }
 
 #: What a failed check means, by :attr:`StorageError.kind`, in words a content manager reads.
+#: (English source texts; shown translated in the "SettingsDialog" context.)
 CHECK_SENTENCES = {
-    "bad-credentials": (
-        "The access key ID or secret access key is wrong: the server does not accept them."
+    "bad-credentials": QT_TRANSLATE_NOOP(
+        "SettingsDialog",
+        "The access key ID or secret access key is wrong: the server does not accept them.",
     ),
-    "access-denied": (
+    "access-denied": QT_TRANSLATE_NOOP(
+        "SettingsDialog",
         "Access denied: the access key ID or secret access key is wrong, or this key may not "
-        "list the bucket."
+        "list the bucket.",
     ),
-    "bucket-not-found": "The bucket does not exist at this endpoint: check the bucket name.",
-    "unreachable": "Cannot reach the server: check the endpoint URL and your network.",
-    "tls": "The server's certificate could not be verified (self-signed or private CA?).",
-    "clock-skew": (
+    "bucket-not-found": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "The bucket does not exist at this endpoint: check the bucket name."
+    ),
+    "unreachable": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "Cannot reach the server: check the endpoint URL and your network."
+    ),
+    "tls": QT_TRANSLATE_NOOP(
+        "SettingsDialog",
+        "The server's certificate could not be verified (self-signed or private CA?).",
+    ),
+    "clock-skew": QT_TRANSLATE_NOOP(
+        "SettingsDialog",
         "This computer's clock is off, so the server refuses every request: turn on automatic "
-        "date and time."
+        "date and time.",
     ),
-    "unavailable": "The server is busy or unavailable right now: try again later.",
-    "configuration": "The settings are incomplete or contradictory.",
+    "unavailable": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "The server is busy or unavailable right now: try again later."
+    ),
+    "configuration": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "The settings are incomplete or contradictory."
+    ),
 }
 
 #: The short reason under the secret field; the full guidance goes to the status line.
 KEYRING_PROBLEMS = {
-    "keyring-unavailable": "no system keyring is available",
-    "keyring-insecure": "no secure system keyring is available",
-    "keyring-locked": "the keyring is locked",
-    "keyring-refused": "the keyring refused access",
+    "keyring-unavailable": QT_TRANSLATE_NOOP("SettingsDialog", "no system keyring is available"),
+    "keyring-insecure": QT_TRANSLATE_NOOP(
+        "SettingsDialog", "no secure system keyring is available"
+    ),
+    "keyring-locked": QT_TRANSLATE_NOOP("SettingsDialog", "the keyring is locked"),
+    "keyring-refused": QT_TRANSLATE_NOOP("SettingsDialog", "the keyring refused access"),
 }
 
 FIELD_LABELS = {
-    "name": "Name",
-    "endpoint_url": "Endpoint URL",
-    "region": "Region",
-    "bucket": "Bucket",
-    "prefix": "Prefix",
-    "access_key_id": "Access key ID",
-    "s3_max_size_gb": "Bucket quota",
-    "local_path": "Local store folder",
-    "local_max_size_gb": "Local quota",
+    "name": QT_TRANSLATE_NOOP("SettingsDialog", "Name"),
+    "endpoint_url": QT_TRANSLATE_NOOP("SettingsDialog", "Endpoint URL"),
+    "region": QT_TRANSLATE_NOOP("SettingsDialog", "Region"),
+    "bucket": QT_TRANSLATE_NOOP("SettingsDialog", "Bucket"),
+    "prefix": QT_TRANSLATE_NOOP("SettingsDialog", "Prefix"),
+    "access_key_id": QT_TRANSLATE_NOOP("SettingsDialog", "Access key ID"),
+    "s3_max_size_gb": QT_TRANSLATE_NOOP("SettingsDialog", "Bucket quota"),
+    "local_path": QT_TRANSLATE_NOOP("SettingsDialog", "Local store folder"),
+    "local_max_size_gb": QT_TRANSLATE_NOOP("SettingsDialog", "Local quota"),
 }
+
+#: The interface languages offered: (label, QSettings value). A language is named in itself.
+LANGUAGE_CHOICES = (
+    (QT_TRANSLATE_NOOP("SettingsDialog", "System default"), SYSTEM),
+    ("English", "en"),
+    ("Русский", "ru"),
+)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", text)
 
 
 def explain_check(result: CheckResult) -> str:
     """One plain sentence for a connection check, then the backend's detail."""
     if result.ok:
-        return f"Connection works. {result.detail}"
+        return QCoreApplication.translate("SettingsDialog", "Connection works. {detail}").format(
+            detail=result.detail
+        )
     kind = result.error.kind if result.error is not None else ""
-    sentence = CHECK_SENTENCES.get(kind, "The connection test failed.")
-    return f"{sentence}\nDetails: {redact(result.detail)}"
+    sentence = CHECK_SENTENCES.get(
+        kind, QT_TRANSLATE_NOOP("SettingsDialog", "The connection test failed.")
+    )
+    return QCoreApplication.translate("SettingsDialog", "{sentence}\nDetails: {detail}").format(
+        sentence=_tr(sentence), detail=redact(result.detail)
+    )
 
 
 def explain_validation(error: ValidationError, *, from_environment: bool = False) -> str:
@@ -129,11 +172,25 @@ def explain_validation(error: ValidationError, *, from_environment: bool = False
         if from_environment:
             label = variable_name(field)
         else:
-            label = FIELD_LABELS.get(field, field.replace("_", " ") or "Settings")
+            known = FIELD_LABELS.get(field)
+            label = (
+                _tr(known)
+                if known
+                else (
+                    field.replace("_", " ")
+                    or QCoreApplication.translate("SettingsDialog", "Settings")
+                )
+            )
         message = str(problem["msg"]).removeprefix("Value error, ")
         lines.append(f"{label}: {message}")
-    where = "the environment or .env" if from_environment else "the form"
-    return f"Please fix {where}: " + "; ".join(lines)
+    problems = "; ".join(lines)
+    if from_environment:
+        return QCoreApplication.translate(
+            "SettingsDialog", "Please fix the environment or .env: {problems}"
+        ).format(problems=problems)
+    return QCoreApplication.translate("SettingsDialog", "Please fix the form: {problems}").format(
+        problems=problems
+    )
 
 
 class SettingsDialog(QDialog):
@@ -147,6 +204,7 @@ class SettingsDialog(QDialog):
         backend_factory: Builds the throw-away backend for *Test connection*.
         env_file: The ``.env`` the app honours, to build settings exactly as the app does.
         parent: The parent widget.
+        settings: Where the interface language is kept (default: the app's ``QSettings``).
 
     Signals:
         profileSaved(str): A profile was saved (its id). If it is the active profile, the
@@ -168,10 +226,12 @@ class SettingsDialog(QDialog):
         *,
         env_file: Path | None = None,
         parent: QWidget | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setWindowTitle("Leap Sync settings")
+        self.setWindowTitle(self.tr("Leap Sync settings"))
+        self._settings = settings if settings is not None else QSettings()
         self._profiles = profiles
         self._credentials = credentials
         self._backend_factory = backend_factory
@@ -204,18 +264,52 @@ class SettingsDialog(QDialog):
         self.profile_list.setModel(self.profile_model)
         self.profile_list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.profile_list.selectionModel().currentChanged.connect(self._on_current_changed)
-        side.addWidget(QLabel("<b>Profiles</b>"))
+        side.addWidget(QLabel(self.tr("<b>Profiles</b>")))
         side.addWidget(self.profile_list, 1)
         row = QHBoxLayout()
-        self.add_button = self._button("Add", "addProfileButton", self._on_add, row)
+        self.add_button = self._button(self.tr("Add"), "addProfileButton", self._on_add, row)
         self.duplicate_button = self._button(
-            "Duplicate", "duplicateProfileButton", self._on_duplicate, row
+            self.tr("Duplicate"), "duplicateProfileButton", self._on_duplicate, row
         )
-        self.remove_button = self._button("Remove", "removeProfileButton", self._on_remove, row)
+        self.remove_button = self._button(
+            self.tr("Remove"), "removeProfileButton", self._on_remove, row
+        )
         side.addLayout(row)
-        self.use_button = self._button("Use this profile", "useProfileButton", self._on_use)
+        self.use_button = self._button(
+            self.tr("Use this profile"), "useProfileButton", self._on_use
+        )
         side.addWidget(self.use_button)
+        side.addSpacing(12)
+        side.addLayout(self._build_language_row())
         return side
+
+    def _build_language_row(self) -> QVBoxLayout:
+        """The interface language: stored at once, used from the next start."""
+        box = QVBoxLayout()
+        row = QHBoxLayout()
+        label = QLabel(self.tr("Language"))
+        self.language_combo = QComboBox()
+        self.language_combo.setObjectName("languageCombo")
+        for text, value in LANGUAGE_CHOICES:
+            self.language_combo.addItem(self.tr(text), value)
+        label.setBuddy(self.language_combo)
+        self._language_at_open = normalize(self._settings.value(SETTING_LANGUAGE, SYSTEM)) or SYSTEM
+        _select_data(self.language_combo, self._language_at_open)
+        self.language_combo.activated.connect(self._on_language_chosen)
+        row.addWidget(label)
+        row.addWidget(self.language_combo, 1)
+        box.addLayout(row)
+        self.language_note = self._label("languageNoteLabel")
+        self.language_note.setText(self.tr("The new language takes effect after a restart."))
+        self.language_note.setVisible(False)
+        box.addWidget(self.language_note)
+        return box
+
+    def _on_language_chosen(self, _index: int) -> None:
+        value = str(self.language_combo.currentData())
+        self._settings.setValue(SETTING_LANGUAGE, value)
+        self._settings.sync()
+        self.language_note.setVisible(value != self._language_at_open)
 
     def _build_form_side(self) -> QVBoxLayout:
         side = QVBoxLayout()
@@ -225,7 +319,7 @@ class SettingsDialog(QDialog):
         side.addWidget(self.env_note)
         test_row = QHBoxLayout()
         self.test_button = self._button(
-            "Test connection", "testConnectionButton", self._on_test, test_row
+            self.tr("Test connection"), "testConnectionButton", self._on_test, test_row
         )
         self.test_icon = self._label("testIconLabel")
         test_row.addWidget(self.test_icon)
@@ -237,63 +331,66 @@ class SettingsDialog(QDialog):
         side.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.save_button = self._button("Save", "saveButton", self._on_save, buttons)
+        self.save_button = self._button(self.tr("Save"), "saveButton", self._on_save, buttons)
         self.save_button.setDefault(True)
-        self.close_button = self._button("Close", "closeButton", self.reject, buttons)
+        self.close_button = self._button(self.tr("Close"), "closeButton", self.reject, buttons)
         side.addLayout(buttons)
         return side
 
     def _build_connection_group(self) -> QGroupBox:
-        group = QGroupBox("S3 connection")
+        group = QGroupBox(self.tr("S3 connection"))
         form = QFormLayout(group)
-        self.name_edit = self._edit("nameEdit", form, "Name", "Lectures bucket")
+        self.name_edit = self._edit("nameEdit", form, self.tr("Name"), self.tr("Lectures bucket"))
         self.endpoint_edit = self._edit(
-            "endpointEdit", form, "Endpoint URL", "Empty for AWS S3; e.g. https://minio.example.org"
+            "endpointEdit",
+            form,
+            self.tr("Endpoint URL"),
+            self.tr("Empty for AWS S3; e.g. https://minio.example.org"),
         )
-        self.region_edit = self._edit("regionEdit", form, "Region", "us-east-1")
-        self.bucket_edit = self._edit("bucketEdit", form, "Bucket", "my-recordings")
-        self.prefix_edit = self._edit("prefixEdit", form, "Prefix", "storage")
-        self.access_key_edit = self._edit("accessKeyEdit", form, "Access key ID", "")
-        self.secret_edit = self._edit("secretEdit", form, "Secret access key", "")
+        self.region_edit = self._edit("regionEdit", form, self.tr("Region"), "us-east-1")
+        self.bucket_edit = self._edit("bucketEdit", form, self.tr("Bucket"), "my-recordings")
+        self.prefix_edit = self._edit("prefixEdit", form, self.tr("Prefix"), "storage")
+        self.access_key_edit = self._edit("accessKeyEdit", form, self.tr("Access key ID"), "")
+        self.secret_edit = self._edit("secretEdit", form, self.tr("Secret access key"), "")
         self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret_hint = self._label("secretHintLabel")
         form.addRow("", self.secret_hint)
         self.addressing_combo = self._combo(
             "addressingCombo",
             form,
-            "Addressing",
+            self.tr("Addressing"),
             [
-                ("Automatic (path-style for custom endpoints)", "auto"),
-                ("Path-style (endpoint/bucket)", "path"),
-                ("Virtual-hosted (bucket.endpoint)", "virtual"),
+                (self.tr("Automatic (path-style for custom endpoints)"), "auto"),
+                (self.tr("Path-style (endpoint/bucket)"), "path"),
+                (self.tr("Virtual-hosted (bucket.endpoint)"), "virtual"),
             ],
         )
         checksum_choices: list[tuple[str, str | None]] = [
-            ("Default (when required on custom endpoints)", None),
-            ("When supported", "when_supported"),
-            ("When required", "when_required"),
+            (self.tr("Default (when required on custom endpoints)"), None),
+            (self.tr("When supported"), "when_supported"),
+            (self.tr("When required"), "when_required"),
         ]
         self.request_checksum_combo = self._combo(
-            "requestChecksumCombo", form, "Request checksums", checksum_choices
+            "requestChecksumCombo", form, self.tr("Request checksums"), checksum_choices
         )
         self.response_checksum_combo = self._combo(
-            "responseChecksumCombo", form, "Response checksums", checksum_choices
+            "responseChecksumCombo", form, self.tr("Response checksums"), checksum_choices
         )
-        self.s3_quota_spin = self._quota_spin("s3QuotaSpin", form, "Bucket quota")
+        self.s3_quota_spin = self._quota_spin("s3QuotaSpin", form, self.tr("Bucket quota"))
         return group
 
     def _build_local_group(self) -> QGroupBox:
-        group = QGroupBox("Local store")
+        group = QGroupBox(self.tr("Local store"))
         form = QFormLayout(group)
         row = QHBoxLayout()
         self.local_path_edit = QLineEdit()
         self.local_path_edit.setObjectName("localPathEdit")
-        self.local_path_edit.setPlaceholderText("Folder that holds the recordings")
+        self.local_path_edit.setPlaceholderText(self.tr("Folder that holds the recordings"))
         self.local_path_edit.textEdited.connect(self._mark_dirty)
         row.addWidget(self.local_path_edit, 1)
-        self.browse_button = self._button("Browse…", "browseButton", self._on_browse, row)
-        form.addRow("Folder", row)
-        self.local_quota_spin = self._quota_spin("localQuotaSpin", form, "Local quota")
+        self.browse_button = self._button(self.tr("Browse…"), "browseButton", self._on_browse, row)
+        form.addRow(self.tr("Folder"), row)
+        self.local_quota_spin = self._quota_spin("localQuotaSpin", form, self.tr("Local quota"))
         return group
 
     def _button(
@@ -338,8 +435,8 @@ class SettingsDialog(QDialog):
         spin.setObjectName(name)
         spin.setRange(0.0, MAX_QUOTA_GB)
         spin.setDecimals(2)
-        spin.setSuffix(" GB")
-        spin.setSpecialValueText("No quota")  # shown at the minimum, 0
+        spin.setSuffix(self.tr(" GB"))
+        spin.setSpecialValueText(self.tr("No quota"))  # shown at the minimum, 0
         spin.valueChanged.connect(self._mark_dirty)
         form.addRow(label, spin)
         return spin
@@ -357,7 +454,8 @@ class SettingsDialog(QDialog):
         try:
             self.profile_model.clear()
             for profile in self._profiles.profiles:
-                item = QStandardItem(profile.name + (" (in use)" if profile.id == active else ""))
+                in_use = self.tr(" (in use)") if profile.id == active else ""
+                item = QStandardItem(profile.name + in_use)
                 item.setData(profile.id, ID_ROLE)
                 if profile.id == active:
                     font = QFont(item.font())
@@ -467,18 +565,21 @@ class SettingsDialog(QDialog):
     def _update_secret_hint(self) -> None:
         problem = self._keyring_problem
         if problem is not None:
-            why = KEYRING_PROBLEMS.get(problem.kind, "the keyring cannot be used")
-            self._set_message(None, self.secret_hint, "warning", f"Cannot be saved: {why}.")
+            reason = KEYRING_PROBLEMS.get(problem.kind)
+            why = self.tr(reason) if reason else self.tr("the keyring cannot be used")
+            text = self.tr("Cannot be saved: {reason}.").format(reason=why)
+            self._set_message(None, self.secret_hint, "warning", text)
             self.secret_hint.setToolTip(str(problem))
-            self.secret_edit.setPlaceholderText("Not saved until the keyring works")
+            self.secret_edit.setPlaceholderText(self.tr("Not saved until the keyring works"))
             return
         where = self._credentials.describe()
-        self._set_message(None, self.secret_hint, "info", f"Stored in {where}, never in a file.")
+        text = self.tr("Stored in {keyring}, never in a file.").format(keyring=where)
+        self._set_message(None, self.secret_hint, "info", text)
         self.secret_hint.setToolTip("")
         profile = self._profiles.get(self._current_id) if self._current_id else None
         stored = profile is not None and profile.secret_ref is not None
         self.secret_edit.setPlaceholderText(
-            "Saved in the keyring; type to replace" if stored else "Not set"
+            self.tr("Saved in the keyring; type to replace") if stored else self.tr("Not set")
         )
 
     def _update_env_note(self) -> None:
@@ -489,7 +590,9 @@ class SettingsDialog(QDialog):
             self._set_message(None, self.env_note, "error", message)
             return
         text = (
-            f"Set in the environment or .env, and used instead of this profile: {', '.join(names)}."
+            self.tr(
+                "Set in the environment or .env, and used instead of this profile: {names}."
+            ).format(names=", ".join(names))
             if names
             else ""
         )
@@ -530,7 +633,10 @@ class SettingsDialog(QDialog):
             return
         logger.error("Settings dialog task failed", exc_info=error)
         if shiboken6.isValid(self):
-            self._show_status("error", f"Something went wrong: {_describe_exception(error)}")
+            self._show_status(
+                "error",
+                self.tr("Something went wrong: {error}").format(error=_describe_exception(error)),
+            )
 
     async def wait_idle(self) -> None:
         """Wait until every task the dialog started has finished (for tests and shutdown)."""
@@ -571,7 +677,7 @@ class SettingsDialog(QDialog):
 
     def _on_add(self) -> None:
         if self._confirm_discard():
-            self._add_profile(Profile(name=self._unique_name("New profile")))
+            self._add_profile(Profile(name=self._unique_name(self.tr("New profile"))))
             self.name_edit.setFocus()
             self.name_edit.selectAll()
 
@@ -583,7 +689,7 @@ class SettingsDialog(QDialog):
             {
                 **source.model_dump(),
                 "id": Profile().id,
-                "name": self._unique_name(f"{source.name} (copy)"),
+                "name": self._unique_name(self.tr("{name} (copy)").format(name=source.name)),
                 "secret_ref": None,
             }
         )
@@ -598,7 +704,7 @@ class SettingsDialog(QDialog):
             self._show_status("error", str(exc))
             return False
         self._refresh_list(select=profile.id)
-        self._show_status("info", f"Added “{profile.name}”.")
+        self._show_status("info", self.tr("Added “{name}”.").format(name=profile.name))
         if not had_active:
             self.activeProfileChanged.emit(profile.id)
         return True
@@ -615,7 +721,10 @@ class SettingsDialog(QDialog):
         except KeyError:  # the copy was removed meanwhile
             return
         except (CredentialError, ProfileStoreError) as exc:
-            self._show_status("warning", f"The copy was made without its secret: {exc}")
+            self._show_status(
+                "warning",
+                self.tr("The copy was made without its secret: {error}").format(error=exc),
+            )
             return
         if self._current_id == profile_id:
             self._update_secret_hint()
@@ -624,9 +733,11 @@ class SettingsDialog(QDialog):
         if self._current_id is None:
             return
         profile = self._profiles.get(self._current_id)
-        question = f"Remove the profile “{profile.name}”?"
+        question = self.tr("Remove the profile “{name}”?").format(name=profile.name)
         if profile.secret_ref:
-            question += f" Its secret is deleted from {self._credentials.describe()}."
+            question += " " + self.tr("Its secret is deleted from {keyring}.").format(
+                keyring=self._credentials.describe()
+            )
         if self._confirm(question):
             self.remove_button.setEnabled(False)
             self._spawn(self._remove(profile))
@@ -652,10 +763,13 @@ class SettingsDialog(QDialog):
         self._refresh_list(select=self._current_id)
         if problem is not None:
             self._show_status(
-                "warning", f"Removed “{profile.name}”, but its secret is still stored: {problem}"
+                "warning",
+                self.tr("Removed “{name}”, but its secret is still stored: {error}").format(
+                    name=profile.name, error=problem
+                ),
             )
         else:
-            self._show_status("info", f"Removed “{profile.name}”.")
+            self._show_status("info", self.tr("Removed “{name}”.").format(name=profile.name))
         if was_active:
             self.activeProfileChanged.emit(self._profiles.active_id or "")
 
@@ -669,12 +783,12 @@ class SettingsDialog(QDialog):
             return
         self._refresh_list(select=self._current_id)
         name = self._profiles.get(self._current_id).name
-        self._show_status("info", f"Leap Sync now uses “{name}”.")
+        self._show_status("info", self.tr("Leap Sync now uses “{name}”.").format(name=name))
         self.activeProfileChanged.emit(self._current_id)
 
     def _on_browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Local store folder", self.local_path_edit.text() or str(Path.home())
+            self, self.tr("Local store folder"), self.local_path_edit.text() or str(Path.home())
         )
         if folder:
             self.local_path_edit.setText(folder)
@@ -698,7 +812,9 @@ class SettingsDialog(QDialog):
             try:
                 self._profiles.update(profile)
             except (KeyError, ProfileStoreError) as exc:
-                self._show_status("error", f"The profile was not saved: {exc}")
+                self._show_status(
+                    "error", self.tr("The profile was not saved: {error}").format(error=exc)
+                )
                 return
         finally:
             self.save_button.setEnabled(self._current_id is not None)
@@ -706,9 +822,14 @@ class SettingsDialog(QDialog):
             self._dirty = bool(self.secret_edit.text())  # a secret the keyring refused
         self._refresh_list(select=self._current_id)
         if problem is not None:
-            self._show_status("error", f"Saved “{profile.name}” without its secret. {problem}")
+            self._show_status(
+                "error",
+                self.tr("Saved “{name}” without its secret. {error}").format(
+                    name=profile.name, error=problem
+                ),
+            )
         else:
-            self._show_status("ok", f"Saved “{profile.name}”.")
+            self._show_status("ok", self.tr("Saved “{name}”.").format(name=profile.name))
         self.profileSaved.emit(profile.id)
 
     async def _store_secret(self, profile: Profile) -> tuple[Profile, CredentialError | None]:
@@ -735,7 +856,9 @@ class SettingsDialog(QDialog):
         if self._current_id is not None and not self._testing:
             self.test_button.setProperty("testing", True)
             self.test_button.setEnabled(False)
-            self._set_message(self.test_icon, self.test_result, "busy", "Testing the connection…")
+            self._set_message(
+                self.test_icon, self.test_result, "busy", self.tr("Testing the connection…")
+            )
             self._spawn(self._test_connection())
 
     async def _test_connection(self) -> None:
@@ -743,7 +866,12 @@ class SettingsDialog(QDialog):
             ok, text = await self._run_connection_test()
         except Exception as exc:  # shown, not lost: the user is waiting for an answer
             logger.exception("Connection test failed unexpectedly")
-            ok, text = False, f"The test failed unexpectedly: {_describe_exception(exc)}"
+            ok, text = (
+                False,
+                self.tr("The test failed unexpectedly: {error}").format(
+                    error=_describe_exception(exc)
+                ),
+            )
         finally:
             self.test_button.setProperty("testing", False)
             self.test_button.setEnabled(self._current_id is not None)
@@ -765,13 +893,17 @@ class SettingsDialog(QDialog):
         except ValidationError as exc:  # the profile is valid: the environment is not
             return False, explain_validation(exc, from_environment=True)
         except CredentialError as exc:
-            return False, f"The secret could not be read from the keyring. {exc}"
+            return False, self.tr("The secret could not be read from the keyring. {error}").format(
+                error=exc
+            )
         if not settings.s3_bucket:
-            return False, "Enter a bucket name to test the connection."
+            return False, self.tr("Enter a bucket name to test the connection.")
         try:
             backend = self._backend_factory(settings.model_copy(update={"storage_type": "S3"}))
         except (StorageError, ValueError) as exc:
-            return False, f"{CHECK_SENTENCES['configuration']}\nDetails: {redact(str(exc))}"
+            return False, QCoreApplication.translate(
+                "SettingsDialog", "{sentence}\nDetails: {detail}"
+            ).format(sentence=_tr(CHECK_SENTENCES["configuration"]), detail=redact(str(exc)))
         try:
             result = await backend.check()
         finally:
@@ -793,7 +925,7 @@ class SettingsDialog(QDialog):
     def _confirm_discard(self) -> bool:
         if not self._dirty:
             return True
-        if self._confirm("Discard the unsaved changes to this profile?"):
+        if self._confirm(self.tr("Discard the unsaved changes to this profile?")):
             self._dirty = False
             return True
         return False

@@ -17,7 +17,7 @@ import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtGui import QAction, QImage, QKeySequence
 
 from app.icons import icon
@@ -42,16 +42,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: How the comparison notice counts each state: English source texts, shown translated.
 STATE_WORDS = {
-    FileState.IDENTICAL: "identical",
-    FileState.DIFFERENT: "differ",
-    FileState.CHANGED_LOCAL: "changed here",
-    FileState.CHANGED_REMOTE: "changed in S3",
-    FileState.CONFLICT: "in conflict",
-    FileState.ONLY_LOCAL: "only here",
-    FileState.ONLY_REMOTE: "only in S3",
-    FileState.DELETED_LOCAL: "deleted here",
-    FileState.DELETED_REMOTE: "deleted in S3",
+    FileState.IDENTICAL: QT_TRANSLATE_NOOP("SyncController", "{count} identical"),
+    FileState.DIFFERENT: QT_TRANSLATE_NOOP("SyncController", "{count} differ"),
+    FileState.CHANGED_LOCAL: QT_TRANSLATE_NOOP("SyncController", "{count} changed here"),
+    FileState.CHANGED_REMOTE: QT_TRANSLATE_NOOP("SyncController", "{count} changed in S3"),
+    FileState.CONFLICT: QT_TRANSLATE_NOOP("SyncController", "{count} in conflict"),
+    FileState.ONLY_LOCAL: QT_TRANSLATE_NOOP("SyncController", "{count} only here"),
+    FileState.ONLY_REMOTE: QT_TRANSLATE_NOOP("SyncController", "{count} only in S3"),
+    FileState.DELETED_LOCAL: QT_TRANSLATE_NOOP("SyncController", "{count} deleted here"),
+    FileState.DELETED_REMOTE: QT_TRANSLATE_NOOP("SyncController", "{count} deleted in S3"),
 }
 NEEDS_DECISION = (FileState.CONFLICT, FileState.DIFFERENT)
 
@@ -80,14 +81,36 @@ def tree_states(result: CompareResult) -> dict[str, str]:
     return states | folders
 
 
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SyncController", text)
+
+
 def describe_comparison(result: CompareResult) -> str:
     counts = result.counts()
-    parts = [f"{counts[state]} {STATE_WORDS[state]}" for state in FileState if counts[state]]
-    where = result.prefix or "the whole store"
-    text = f"Compared {where}: " + (", ".join(parts) if parts else "no files on either side")
+    parts = [
+        _tr(STATE_WORDS[state]).format(count=counts[state]) for state in FileState if counts[state]
+    ]
+    found = (
+        ", ".join(parts)
+        if parts
+        else QCoreApplication.translate("SyncController", "no files on either side")
+    )
+    if result.prefix:
+        text = QCoreApplication.translate("SyncController", "Compared {folder}: {found}").format(
+            folder=result.prefix, found=found
+        )
+    else:
+        text = QCoreApplication.translate(
+            "SyncController", "Compared the whole store: {found}"
+        ).format(found=found)
     if result.skipped:
-        text += f"; {len(result.skipped)} name(s) skipped (not safe on this computer)"
-    return text + f" ({result.stats.seconds:.1f} s)."
+        text += "; " + SyncController.tr(
+            "%n name(s) skipped (not safe on this computer)", "", len(result.skipped)
+        )
+    seconds = QCoreApplication.translate("SyncController", "{seconds} s").format(
+        seconds=f"{result.stats.seconds:.1f}"
+    )
+    return f"{text} ({seconds})."
 
 
 class SyncController(QObject):
@@ -99,31 +122,31 @@ class SyncController(QObject):
         self.service = service
         self.action_compare = self._action(
             "actionCompare",
-            "Compare",
+            self.tr("Compare"),
             "git-compare-arrows",
             "Ctrl+K",
-            "Compare the selected folder on both sides by content",
+            self.tr("Compare the selected folder on both sides by content"),
         )
         self.action_sync = self._action(
             "actionSync",
-            "Sync…",
+            self.tr("Sync…"),
             "folder-sync",
             "Ctrl+Shift+S",
-            "Show what a sync of the selected folder would do, then run it",
+            self.tr("Show what a sync of the selected folder would do, then run it"),
         )
         self.action_conflicts = self._action(
             "actionResolveConflicts",
-            "Resolve conflicts…",
+            self.tr("Resolve conflicts…"),
             "circle-alert",
             "Ctrl+Shift+R",
-            "Decide, file by file, which version of the files that differ to keep",
+            self.tr("Decide, file by file, which version of the files that differ to keep"),
         )
         self.action_migrate = self._action(
             "actionMigrate",
-            "Migrate…",
+            self.tr("Migrate…"),
             "hard-drive",
             "Ctrl+Shift+M",
-            "Copy the whole store to the bucket (or back), resumably, with a report",
+            self.tr("Copy the whole store to the bucket (or back), resumably, with a report"),
         )
         self.action_compare.triggered.connect(lambda: window.run_task(self.compare_selected()))
         self.action_sync.triggered.connect(lambda: window.run_task(self.sync_selected()))
@@ -150,7 +173,9 @@ class SyncController(QObject):
 
     def _backends(self) -> tuple[LocalStorageBackend, StorageBackend] | None:
         if self.window.remote is None:
-            self.window.notify("warning", "No bucket is configured yet: open Settings to add one.")
+            self.window.notify(
+                "warning", self.tr("No bucket is configured yet: open Settings to add one.")
+            )
             return None
         return self.window.local, self.window.remote
 
@@ -175,7 +200,11 @@ class SyncController(QObject):
         if backends is None:
             return None
         prefix = self.selected_prefix() if prefix is None else prefix
-        self.window.statusBar().showMessage(f"Comparing {prefix or 'the whole store'}…")
+        self.window.statusBar().showMessage(
+            self.tr("Comparing {folder}…").format(folder=prefix)
+            if prefix
+            else self.tr("Comparing the whole store…")
+        )
         local, remote = backends
         result = await self.service.compare(local, remote, prefix)
         self.show_comparison(result)
@@ -209,27 +238,40 @@ class SyncController(QObject):
         remote = self.window.remote
         if remote is None:
             return
+        steps = self.tr("%n step(s)", "", len(plan.actions))
+        where = plan.prefix or self.tr("the whole store")
         self.window.notify(
             "info",
-            f"Syncing {plan.prefix or 'the whole store'}: {len(plan.actions)} step(s), "
-            f"{human_size(plan.total_bytes)} to copy; follow them in Transfers.",
+            self.tr("Syncing {folder}: {steps}, {size} to copy; follow them in Transfers.").format(
+                folder=where, steps=steps, size=human_size(plan.total_bytes)
+            ),
         )
         report = await self.service.run(self.window.local, remote, plan)
         self._refresh_after(plan.prefix)
         if report.failed:
             first = report.failed[0][1]
+            failures = self.tr("%n failure(s)", "", len(report.failed))
+            done = self.tr("%n step(s) done", "", len(report.done))
             self.window.notify(
                 "error",
-                f"Sync finished with {len(report.failed)} failure(s) and {len(report.done)} "
-                f"step(s) done. First failure: {first}",
+                self.tr("Sync finished with {failures} and {done}. First failure: {first}").format(
+                    failures=failures, done=done, first=first
+                ),
             )
         else:
-            extra = f"; {len(report.conflicts)} conflict(s) kept both" if report.conflicts else ""
-            self.window.notify(
-                "info",
-                f"Sync done: {report.files_copied} copied ({human_size(report.bytes_copied)}), "
-                f"{report.files_deleted} deleted (to the trash){extra}.",
+            extra = (
+                "; " + self.tr("%n conflict(s) kept both", "", len(report.conflicts))
+                if report.conflicts
+                else ""
             )
+            text = self.tr(
+                "Sync done: {copied} copied ({size}), {deleted} deleted (to the trash)"
+            ).format(
+                copied=report.files_copied,
+                size=human_size(report.bytes_copied),
+                deleted=report.files_deleted,
+            )
+            self.window.notify("info", f"{text}{extra}.")
         await self.compare_selected(plan.prefix)
 
     def _refresh_after(self, prefix: str) -> None:
@@ -296,20 +338,22 @@ class SyncController(QObject):
         if remote is None:
             return
         labels = {
-            KEEP_LOCAL: "Kept this computer's version",
-            KEEP_REMOTE: "Kept the bucket's version",
-            KEEP_BOTH: "Kept both versions",
+            KEEP_LOCAL: self.tr("Kept this computer's version"),
+            KEEP_REMOTE: self.tr("Kept the bucket's version"),
+            KEEP_BOTH: self.tr("Kept both versions"),
         }
-        card.set_busy("Working…")
+        card.set_busy(self.tr("Working…"))
         try:
             report = await self.service.resolve(
                 self.window.local, remote, result, card.entry, choice
             )
         except StorageError as exc:
-            card.set_outcome(f"Failed: {exc}", done=False)
+            card.set_outcome(self.tr("Failed: {error}").format(error=exc), done=False)
             raise
         if report.failed:
-            card.set_outcome(f"Failed: {report.failed[0][1]}", done=False)
+            card.set_outcome(
+                self.tr("Failed: {error}").format(error=report.failed[0][1]), done=False
+            )
             return
         card.set_outcome(labels[choice] + ".", done=True)
         self._refresh_after(card.entry.path.rpartition("/")[0])
@@ -342,7 +386,7 @@ class SyncController(QObject):
         def on_plan(plan: SyncPlan) -> None:
             per_user: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
             for action in plan.actions:
-                user = StoragePathBuilder.parse_user_slug(action.path) or "(shared)"
+                user = StoragePathBuilder.parse_user_slug(action.path) or self.tr("(shared)")
                 per_user[user][0] += 1
                 per_user[user][1] += action.nbytes
             dialog.show_plan(plan, {u: (f, b) for u, (f, b) in per_user.items()})
@@ -373,20 +417,28 @@ class SyncController(QObject):
         if dry_run:
             return
         dialog.start_button.setEnabled(False)
-        text = (
-            f"Done in {report.seconds:.0f} s: {report.files_copied} copied "
-            f"({human_size(report.bytes_copied)}), {report.already_present} already there, "
-            f"{len(report.skipped)} skipped, {len(report.failed)} failed"
-            + (f", {report.sources_deleted} originals deleted" if delete_source else "")
-            + "."
+        text = self.tr(
+            "Done in {seconds} s: {copied} copied ({size}), {present} already there, "
+            "{skipped} skipped, {failed} failed"
+        ).format(
+            seconds=f"{report.seconds:.0f}",
+            copied=report.files_copied,
+            size=human_size(report.bytes_copied),
+            present=report.already_present,
+            skipped=len(report.skipped),
+            failed=len(report.failed),
         )
+        if delete_source:
+            text += ", " + self.tr("{count} originals deleted").format(count=report.sources_deleted)
+        text += "."
         if report.failed:
-            text += (
-                f"\nFirst failure: {report.failed[0][1]}\n"
+            text += "\n" + self.tr("First failure: {error}").format(error=report.failed[0][1])
+            text += "\n" + self.tr(
                 "Start again to retry: what is already verified is not sent again."
             )
         dialog.report.setText(text)
         self.window.notify(
-            "error" if report.failed else "info", "Migration: " + text.splitlines()[0]
+            "error" if report.failed else "info",
+            self.tr("Migration: {result}").format(result=text.splitlines()[0]),
         )
         self._refresh_after("")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,35 +38,62 @@ from file_storage.units import human_size
 #: Rows listed in the plan table; the counts above it always cover everything.
 MAX_PLAN_ROWS = 2000
 
+#: English source texts, shown translated (context "PlanDialog"); see :func:`mode_label`.
 MODE_LABELS = {
-    SyncMode.UPLOAD: "Upload: copy new and changed files to S3",
-    SyncMode.DOWNLOAD: "Download: copy new and changed files from S3",
-    SyncMode.MIRROR_UP: "Mirror to S3: make S3 match this computer (deletes in S3)",
-    SyncMode.MIRROR_DOWN: "Mirror from S3: make this computer match S3 (deletes here)",
-    SyncMode.TWO_WAY: "Two-way: bring both sides up to date; conflicts keep both",
+    SyncMode.UPLOAD: QT_TRANSLATE_NOOP("PlanDialog", "Upload: copy new and changed files to S3"),
+    SyncMode.DOWNLOAD: QT_TRANSLATE_NOOP(
+        "PlanDialog", "Download: copy new and changed files from S3"
+    ),
+    SyncMode.MIRROR_UP: QT_TRANSLATE_NOOP(
+        "PlanDialog", "Mirror to S3: make S3 match this computer (deletes in S3)"
+    ),
+    SyncMode.MIRROR_DOWN: QT_TRANSLATE_NOOP(
+        "PlanDialog", "Mirror from S3: make this computer match S3 (deletes here)"
+    ),
+    SyncMode.TWO_WAY: QT_TRANSLATE_NOOP(
+        "PlanDialog", "Two-way: bring both sides up to date; conflicts keep both"
+    ),
 }
 ACTION_LABELS = {
-    ActionKind.UPLOAD: "Upload",
-    ActionKind.REPLACE_REMOTE: "Replace in S3",
-    ActionKind.DOWNLOAD: "Download",
-    ActionKind.REPLACE_LOCAL: "Replace here",
-    ActionKind.DELETE_REMOTE: "Delete in S3",
-    ActionKind.DELETE_LOCAL: "Delete here",
-    ActionKind.KEEP_BOTH: "Keep both",
+    ActionKind.UPLOAD: QT_TRANSLATE_NOOP("PlanDialog", "Upload"),
+    ActionKind.REPLACE_REMOTE: QT_TRANSLATE_NOOP("PlanDialog", "Replace in S3"),
+    ActionKind.DOWNLOAD: QT_TRANSLATE_NOOP("PlanDialog", "Download"),
+    ActionKind.REPLACE_LOCAL: QT_TRANSLATE_NOOP("PlanDialog", "Replace here"),
+    ActionKind.DELETE_REMOTE: QT_TRANSLATE_NOOP("PlanDialog", "Delete in S3"),
+    ActionKind.DELETE_LOCAL: QT_TRANSLATE_NOOP("PlanDialog", "Delete here"),
+    ActionKind.KEEP_BOTH: QT_TRANSLATE_NOOP("PlanDialog", "Keep both"),
 }
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("PlanDialog", text)
+
+
+def mode_label(mode: SyncMode) -> str:
+    return _tr(MODE_LABELS[mode])
+
+
+def action_label(kind: ActionKind) -> str:
+    return _tr(ACTION_LABELS[kind])
 
 
 def plan_summary(plan: SyncPlan) -> str:
-    """``3 uploads (1.2 GiB) · 1 delete in S3 (20 MiB) · 240 unchanged``."""
+    """``3 × upload (1.2 GiB) · 1 × delete in S3 (20 MiB) · 240 unchanged``."""
     counts, sizes = plan.counts(), plan.bytes_by_kind()
     parts = [
-        f"{counts[kind]} × {ACTION_LABELS[kind].lower()} ({human_size(sizes[kind])})"
+        f"{counts[kind]} × {action_label(kind).lower()} ({human_size(sizes[kind])})"
         for kind in ActionKind
         if counts[kind]
     ]
-    parts.append(f"{plan.unchanged} unchanged")
+    parts.append(
+        QCoreApplication.translate("PlanDialog", "{count} unchanged").format(count=plan.unchanged)
+    )
     if plan.skipped:
-        parts.append(f"{len(plan.skipped)} skipped")
+        parts.append(
+            QCoreApplication.translate("PlanDialog", "{count} skipped").format(
+                count=len(plan.skipped)
+            )
+        )
     return " · ".join(parts)
 
 
@@ -91,16 +118,21 @@ class PlanDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("syncPlanDialog")
-        self.setWindowTitle("Sync plan")
+        self.setWindowTitle(self.tr("Sync plan"))
         self.resize(760, 520)
         self.comparison = comparison
         self.planner = planner
-        where = comparison.prefix or "the whole store"
-        heading = QLabel(f"<b>Sync {where}</b> between this computer and the S3 bucket")
+        heading = QLabel(
+            self.tr("<b>Sync {folder}</b> between this computer and the S3 bucket").format(
+                folder=comparison.prefix
+            )
+            if comparison.prefix
+            else self.tr("<b>Sync the whole store</b> between this computer and the S3 bucket")
+        )
         self.mode_box = QComboBox()
         self.mode_box.setObjectName("syncMode")
-        for value, label in MODE_LABELS.items():
-            self.mode_box.addItem(label, value.value)
+        for value in MODE_LABELS:
+            self.mode_box.addItem(mode_label(value), value.value)
         self.mode_box.setCurrentIndex(list(MODE_LABELS).index(mode))
         self.max_delete = QDoubleSpinBox()
         self.max_delete.setObjectName("maxDelete")
@@ -108,11 +140,13 @@ class PlanDialog(QDialog):
         self.max_delete.setSuffix(" %")
         self.max_delete.setValue(50)
         self.max_delete.setToolTip(
-            "A mirror stops if it would delete more than this share of the files on the target."
+            self.tr(
+                "A mirror stops if it would delete more than this share of the files on the target."
+            )
         )
         form = QFormLayout()
-        form.addRow("Mode", self.mode_box)
-        form.addRow("Delete at most", self.max_delete)
+        form.addRow(self.tr("Mode"), self.mode_box)
+        form.addRow(self.tr("Delete at most"), self.max_delete)
         self.summary = QLabel()
         self.summary.setObjectName("planSummary")
         self.summary.setWordWrap(True)
@@ -122,16 +156,21 @@ class PlanDialog(QDialog):
         self.blocked.setStyleSheet("color: #d03b32; font-weight: 600;")
         self.table = QTreeWidget()
         self.table.setObjectName("planTable")
-        self.table.setHeaderLabels(["Action", "File", "Size"])
+        self.table.setHeaderLabels([self.tr("Action"), self.tr("File"), self.tr("Size")])
         self.table.setRootIsDecorated(False)
         self.table.setColumnWidth(0, 130)
         self.table.setColumnWidth(1, 470)
         note = QLabel(
-            "Replaced and deleted files go to the trash in temp/.trash on their side for 30 days."
+            self.tr(
+                "Replaced and deleted files go to the trash in temp/.trash on their side "
+                "for 30 days."
+            )
         )
         note.setWordWrap(True)
         self.buttons = QDialogButtonBox()
-        self.run_button = self.buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.run_button = self.buttons.addButton(
+            self.tr("Run"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.run_button.setObjectName("runSync")
         self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.buttons.accepted.connect(self.accept)
@@ -155,21 +194,26 @@ class PlanDialog(QDialog):
     def replan(self) -> None:
         self.plan = self.planner(self.comparison, self.mode(), self.max_delete.value())
         self.summary.setText(plan_summary(self.plan))
-        self.blocked.setText(f"Will not run: {self.plan.blocked}" if self.plan.blocked else "")
+        self.blocked.setText(
+            self.tr("Will not run: {reason}").format(reason=self.plan.blocked)
+            if self.plan.blocked
+            else ""
+        )
         self.blocked.setVisible(bool(self.plan.blocked))
         self.run_button.setEnabled(bool(self.plan.actions) and not self.plan.blocked)
         self.table.clear()
         items = []
         for action in self.plan.actions[:MAX_PLAN_ROWS]:
             item = QTreeWidgetItem(
-                [ACTION_LABELS[action.kind], action.path, human_size(action.nbytes)]
+                [action_label(action.kind), action.path, human_size(action.nbytes)]
             )
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             items.append(item)
         self.table.addTopLevelItems(items)
         hidden = len(self.plan.actions) - MAX_PLAN_ROWS
         if hidden > 0:
-            self.table.addTopLevelItem(QTreeWidgetItem(["", f"… and {hidden} more", ""]))
+            more = self.tr("… and %n more", "", hidden)
+            self.table.addTopLevelItem(QTreeWidgetItem(["", more, ""]))
 
 
 class ConflictCard(QFrame):
@@ -197,12 +241,14 @@ class ConflictCard(QFrame):
         title = QLabel(f"<b>{entry.path}</b>")
         title.setWordWrap(True)
         why = {
-            FileState.CONFLICT: "Changed on both sides since the last sync.",
-            FileState.DIFFERENT: "Different content on the two sides (never synced before).",
+            FileState.CONFLICT: self.tr("Changed on both sides since the last sync."),
+            FileState.DIFFERENT: self.tr(
+                "Different content on the two sides (never synced before)."
+            ),
         }.get(entry.state, entry.state.value)
         grid = QGridLayout()
-        grid.addWidget(QLabel("<b>This computer</b>"), 0, 0)
-        grid.addWidget(QLabel("<b>S3 bucket</b>"), 0, 1)
+        grid.addWidget(QLabel(self.tr("<b>This computer</b>")), 0, 0)
+        grid.addWidget(QLabel(self.tr("<b>S3 bucket</b>")), 0, 1)
         local = entry.local
         remote = entry.remote
         self.local_text = QLabel(
@@ -228,13 +274,15 @@ class ConflictCard(QFrame):
                     )
                 )
                 grid.addWidget(picture, 2, column)
-        self.keep_local = QPushButton("Keep this computer's")
+        self.keep_local = QPushButton(self.tr("Keep this computer's"))
         self.keep_local.setObjectName("keepLocal")
-        self.keep_remote = QPushButton("Keep the bucket's")
+        self.keep_remote = QPushButton(self.tr("Keep the bucket's"))
         self.keep_remote.setObjectName("keepRemote")
-        self.keep_both = QPushButton("Keep both")
+        self.keep_both = QPushButton(self.tr("Keep both"))
         self.keep_both.setObjectName("keepBoth")
-        self.keep_both.setToolTip("The older version is renamed with a .conflict-… suffix.")
+        self.keep_both.setToolTip(
+            self.tr("The older version is renamed with a .conflict-… suffix.")
+        )
         self.outcome = QLabel()
         self.outcome.setObjectName("conflictOutcome")
         buttons = QHBoxLayout()
@@ -266,12 +314,16 @@ class ConflictCard(QFrame):
 
 def _version_text(size: int | None, modified: object, media: MediaInfo | None) -> str:
     if size is None:
-        return "absent"
+        return QCoreApplication.translate("ConflictCard", "absent")
     lines = [human_size(size)]
     if modified is not None:
-        lines.append(f"modified {modified.astimezone():%Y-%m-%d %H:%M}")  # type: ignore[attr-defined]
+        when = f"{modified.astimezone():%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+        lines.append(
+            QCoreApplication.translate("ConflictCard", "modified {when}").format(when=when)
+        )
     if media is not None and not media.is_image:
-        lines.append(f"{format_duration(media.duration)} · {media.resolution or 'audio'}")
+        shape = media.resolution or QCoreApplication.translate("ConflictCard", "audio")
+        lines.append(f"{format_duration(media.duration)} · {shape}")
     return "\n".join(lines)
 
 
@@ -281,13 +333,15 @@ class ConflictDialog(QDialog):
     def __init__(self, cards: list[ConflictCard], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("conflictDialog")
-        self.setWindowTitle("Resolve conflicts")
+        self.setWindowTitle(self.tr("Resolve conflicts"))
         self.resize(720, 560)
         self.cards = cards
         inner = QWidget()
         column = QVBoxLayout(inner)
         if not cards:
-            column.addWidget(QLabel("No conflicts: every file that is on both sides agrees."))
+            column.addWidget(
+                QLabel(self.tr("No conflicts: every file that is on both sides agrees."))
+            )
         for card in cards:
             column.addWidget(card)
         column.addStretch(1)
@@ -299,8 +353,10 @@ class ConflictDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
-                "Nothing is lost whatever you choose: a replaced version goes to the trash "
-                "(temp/.trash) on its side."
+                self.tr(
+                    "Nothing is lost whatever you choose: a replaced version goes to the trash "
+                    "(temp/.trash) on its side."
+                )
             )
         )
         layout.addWidget(scroll, 1)
@@ -321,23 +377,25 @@ class MigrationDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("migrationDialog")
-        self.setWindowTitle("Migrate the store")
+        self.setWindowTitle(self.tr("Migrate the store"))
         self.resize(680, 520)
-        self.to_remote = QRadioButton("From this computer to the S3 bucket")
+        self.to_remote = QRadioButton(self.tr("From this computer to the S3 bucket"))
         self.to_remote.setObjectName("migrateToRemote")
         self.to_remote.setChecked(True)
-        self.to_local = QRadioButton("From the S3 bucket to this computer")
+        self.to_local = QRadioButton(self.tr("From the S3 bucket to this computer"))
         self.to_local.setObjectName("migrateToLocal")
         self.delete_source = QCheckBox(
-            "Delete each original once its copy is verified (frees the source side)"
+            self.tr("Delete each original once its copy is verified (frees the source side)")
         )
         self.delete_source.setObjectName("deleteSource")
-        self.summary = QLabel("Press Plan to see what would be copied.")
+        self.summary = QLabel(self.tr("Press Plan to see what would be copied."))
         self.summary.setObjectName("migrationSummary")
         self.summary.setWordWrap(True)
         self.users = QTreeWidget()
         self.users.setObjectName("migrationUsers")
-        self.users.setHeaderLabels(["User", "Files", "Size", "Progress"])
+        self.users.setHeaderLabels(
+            [self.tr("User"), self.tr("Files"), self.tr("Size"), self.tr("Progress")]
+        )
         self.users.setRootIsDecorated(False)
         self.users.setColumnWidth(0, 180)
         self.overall = QProgressBar()
@@ -350,9 +408,13 @@ class MigrationDialog(QDialog):
         self.report.setObjectName("migrationReport")
         self.report.setWordWrap(True)
         self.buttons = QDialogButtonBox()
-        self.plan_button = self.buttons.addButton("Plan", QDialogButtonBox.ButtonRole.ActionRole)
+        self.plan_button = self.buttons.addButton(
+            self.tr("Plan"), QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.plan_button.setObjectName("planMigration")
-        self.start_button = self.buttons.addButton("Start", QDialogButtonBox.ButtonRole.ActionRole)
+        self.start_button = self.buttons.addButton(
+            self.tr("Start"), QDialogButtonBox.ButtonRole.ActionRole
+        )
         self.start_button.setObjectName("startMigration")
         self.start_button.setEnabled(False)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
@@ -368,8 +430,10 @@ class MigrationDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
-                "Copies every file across, verifies each copy, and can be resumed after an "
-                "interruption without sending again what is already verified."
+                self.tr(
+                    "Copies every file across, verifies each copy, and can be resumed after an "
+                    "interruption without sending again what is already verified."
+                )
             )
         )
         layout.addWidget(self.to_remote)
@@ -388,11 +452,18 @@ class MigrationDialog(QDialog):
 
     def show_plan(self, plan: SyncPlan, per_user: dict[str, tuple[int, int]]) -> None:
         copies = [a for a in plan.actions if a.kind is not ActionKind.KEEP_BOTH]
-        self.summary.setText(
-            f"{len(copies)} files to copy ({human_size(plan.total_bytes)}), "
-            f"{plan.unchanged} already there and identical, {len(plan.skipped)} skipped."
-            + (f"\nWill not run: {plan.blocked}" if plan.blocked else "")
+        text = self.tr(
+            "{copies} files to copy ({size}), {unchanged} already there and identical, "
+            "{skipped} skipped."
+        ).format(
+            copies=len(copies),
+            size=human_size(plan.total_bytes),
+            unchanged=plan.unchanged,
+            skipped=len(plan.skipped),
         )
+        if plan.blocked:
+            text += "\n" + self.tr("Will not run: {reason}").format(reason=plan.blocked)
+        self.summary.setText(text)
         self.users.clear()
         self._rows.clear()
         for user, (files, size) in sorted(per_user.items()):
@@ -415,11 +486,12 @@ class MigrationDialog(QDialog):
             row = QTreeWidgetItem([user, str(user_total), "", ""])
             self.users.addTopLevelItem(row)
             self._rows[user] = row
-        row.setText(3, f"{user_done} of {user_total} files")
+        row.setText(3, self.tr("{done} of {total} files").format(done=user_done, total=user_total))
         self.overall.setValue(int(1000 * done / total) if total else 1000)
-        self.eta.setText(
-            f"{done} of {total} files" + (f" · about {format_duration(eta)} left" if eta else "")
-        )
+        text = self.tr("{done} of {total} files").format(done=done, total=total)
+        if eta:
+            text += " · " + self.tr("about {time} left").format(time=format_duration(eta))
+        self.eta.setText(text)
 
     def set_running(self, running: bool) -> None:
         for widget in (self.plan_button, self.start_button, self.to_remote, self.to_local):

@@ -88,24 +88,26 @@ class TransferPanel(QWidget):
         self.queue = queue
         self.model = TransferTableModel(queue, self)
         self.view = self._build_view()
-        self.pause_button = self._button("pauseQueueButton", "Pause", "pause", self._toggle_pause)
+        self.pause_button = self._button(
+            "pauseQueueButton", self.tr("Pause"), "pause", self._toggle_pause
+        )
         self.cancel_selected_button = self._button(
-            "cancelSelectedButton", "Cancel selected", "circle-x", self.cancel_selected
+            "cancelSelectedButton", self.tr("Cancel selected"), "circle-x", self.cancel_selected
         )
         self.cancel_all_button = self._button(
-            "cancelAllButton", "Cancel all", "x", queue.cancel_all
+            "cancelAllButton", self.tr("Cancel all"), "x", queue.cancel_all
         )
         self.retry_failed_button = self._button(
-            "retryFailedButton", "Retry failed", "rotate-ccw", queue.retry_failed
+            "retryFailedButton", self.tr("Retry failed"), "rotate-ccw", queue.retry_failed
         )
         self.clear_button = self._button(
-            "clearFinishedButton", "Clear finished", "list-x", queue.clear_finished
+            "clearFinishedButton", self.tr("Clear finished"), "list-x", queue.clear_finished
         )
         self.concurrency_spin = QSpinBox()
         self.concurrency_spin.setObjectName("concurrencySpin")
         self.concurrency_spin.setRange(1, MAX_CONCURRENCY)
         self.concurrency_spin.setValue(queue.limit(RESOURCE_TRANSFER))
-        self.concurrency_spin.setToolTip("How many transfers run at the same time")
+        self.concurrency_spin.setToolTip(self.tr("How many transfers run at the same time"))
         self.concurrency_spin.valueChanged.connect(self._on_spin_changed)
         self.totals_label = QLabel()
         self.totals_label.setObjectName("queueTotals")
@@ -160,7 +162,7 @@ class TransferPanel(QWidget):
         ):
             controls.addWidget(button)
         controls.addStretch(1)
-        controls.addWidget(QLabel("Transfers at once:"))
+        controls.addWidget(QLabel(self.tr("Transfers at once:")))
         controls.addWidget(self.concurrency_spin)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -190,9 +192,9 @@ class TransferPanel(QWidget):
         """The rows' context menu for the current selection (separate for tests)."""
         menu = QMenu(self)
         states = {self.queue.job(job_id).state for job_id in self.selected_job_ids()}
-        cancel = menu.addAction(icon("circle-x"), "Cancel", self.cancel_selected)
+        cancel = menu.addAction(icon("circle-x"), self.tr("Cancel"), self.cancel_selected)
         cancel.setEnabled(bool(states & {JobState.QUEUED, JobState.RUNNING}))
-        retry = menu.addAction(icon("rotate-ccw"), "Retry", self.retry_selected)
+        retry = menu.addAction(icon("rotate-ccw"), self.tr("Retry"), self.retry_selected)
         retry.setEnabled(bool(states & {JobState.FAILED, JobState.CANCELLED}))
         return menu
 
@@ -222,16 +224,16 @@ class TransferPanel(QWidget):
             self.concurrency_spin.setValue(min(value, MAX_CONCURRENCY))
 
     def _on_paused_changed(self, paused: bool) -> None:
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))
         self.pause_button.setIcon(icon("play" if paused else "pause"))
         self.pause_button.setToolTip(
-            "Start queued transfers again" if paused else "Start no new transfers"
+            self.tr("Start queued transfers again") if paused else self.tr("Start no new transfers")
         )
         if not paused:
             self.message_label.hide()
 
     def _on_queue_stopped(self, reason: str) -> None:
-        self.message_label.setText(f"The queue stopped: {reason}")
+        self.message_label.setText(self.tr("The queue stopped: {reason}").format(reason=reason))
         self.message_label.show()
 
     def _update_totals(self) -> None:

@@ -108,7 +108,7 @@ class TreePane(QWidget):
         self.detail_label.setVisible(False)
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName(f"{tree_name}Filter")
-        self.filter_edit.setPlaceholderText("Filter…")
+        self.filter_edit.setPlaceholderText(self.tr("Filter…"))
         self.filter_edit.setClearButtonEnabled(True)
         self.proxy = make_proxy(model, self)
         self.view = self._make_view(tree_name)
