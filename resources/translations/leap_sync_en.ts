@@ -1,0 +1,119 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>JobQueue</name>
+    <message numerus="yes">
+        <location filename="../../app/services/transfers.py" line="+433"/>
+        <source>Delete %n files</source>
+        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3).</extracomment>
+        <translation>
+            <numerusform>Delete %n file</numerusform>
+            <numerusform>Delete %n files</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../../app/views/main_window.py" line="+588"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… and %n more</numerusform>
+            <numerusform>… and %n more</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Delete %n file(s), {size}, from the S3 bucket?</source>
+        <translation>
+            <numerusform>Delete %n file, {size}, from the S3 bucket?</numerusform>
+            <numerusform>Delete %n files, {size}, from the S3 bucket?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Delete %n file(s), {size}, from the local store?</source>
+        <translation>
+            <numerusform>Delete %n file, {size}, from the local store?</numerusform>
+            <numerusform>Delete %n files, {size}, from the local store?</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MediaController</name>
+    <message numerus="yes">
+        <location filename="../../app/views/media_actions.py" line="+252"/>
+        <source>Queued “{job}” for %n file(s).</source>
+        <translation>
+            <numerusform>Queued “{job}” for %n file.</numerusform>
+            <numerusform>Queued “{job}” for %n files.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PlanDialog</name>
+    <message numerus="yes">
+        <location filename="../../app/views/sync_dialogs.py" line="+215"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… and %n more</numerusform>
+            <numerusform>… and %n more</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SyncController</name>
+    <message numerus="yes">
+        <location filename="../../app/views/sync_actions.py" line="+108"/>
+        <source>%n name(s) skipped (not safe on this computer)</source>
+        <translation>
+            <numerusform>%n name skipped (not safe on this computer)</numerusform>
+            <numerusform>%n names skipped (not safe on this computer)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+133"/>
+        <source>%n step(s)</source>
+        <translation>
+            <numerusform>%n step</numerusform>
+            <numerusform>%n steps</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+12"/>
+        <source>%n failure(s)</source>
+        <translation>
+            <numerusform>%n failure</numerusform>
+            <numerusform>%n failures</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n step(s) done</source>
+        <translation>
+            <numerusform>%n step done</numerusform>
+            <numerusform>%n steps done</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>%n conflict(s) kept both</source>
+        <translation>
+            <numerusform>%n conflict kept both</numerusform>
+            <numerusform>%n conflicts kept both</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TransferTableModel</name>
+    <message numerus="yes">
+        <location filename="../../app/models/transfer_model.py" line="+101"/>
+        <source>%n file(s)</source>
+        <translation>
+            <numerusform>%n file</numerusform>
+            <numerusform>%n files</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>
