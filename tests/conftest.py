@@ -21,6 +21,9 @@ MiB = 1024 * 1024
 for _name in list(os.environ):
     if _name.startswith("STORAGE_") or _name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID"):
         os.environ.pop(_name)
+# Nor on their language: tests read English texts (the app, and any app they start, follow
+# LEAP_SYNC_LANG over Settings and the system locale). Russian tests choose it explicitly.
+os.environ["LEAP_SYNC_LANG"] = "en"
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,14 @@ def collect_garbage_on_the_gui_thread() -> Iterator[None]:
     gc.collect()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """Compile the .qm catalogues if a .ts is newer (``pytest`` without ``make`` works too)."""
+    from app.i18n import compile_catalogues
+
+    compile_catalogues()
+
+
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:
     """Every async test under tests/gui runs on a qasync loop."""
     return {"qasync": _qasync_loop}

@@ -1,4 +1,5 @@
-"""The real app under Xvfb: ``leap-sync --demo --screenshot`` in light and dark palettes.
+"""The real app under Xvfb: ``leap-sync --demo --screenshot`` in light and dark palettes, and
+in Russian (``LEAP_SYNC_LANG=ru``).
 
 This runs the whole product end to end in a subprocess: the composition root, the SeaweedFS demo
 sandbox, the ffmpeg sample recordings, both trees loading, the quota panel, a clean quit (the
@@ -41,9 +42,14 @@ def xvfb_display() -> Iterator[str]:
     process.wait(5)
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
-def test_demo_window_screenshot(xvfb_display: str, tmp_path: Path, theme: str) -> None:
-    target = SHOTS / f"main-window-{theme}.png"
+@pytest.mark.parametrize(
+    ("variant", "theme", "language"),
+    [("light", "light", "en"), ("dark", "dark", "en"), ("ru", "light", "ru")],
+)
+def test_demo_window_screenshot(
+    xvfb_display: str, tmp_path: Path, variant: str, theme: str, language: str
+) -> None:
+    target = SHOTS / f"main-window-{variant}.png"
     target.unlink(missing_ok=True)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("STORAGE_")},
@@ -52,6 +58,7 @@ def test_demo_window_screenshot(xvfb_display: str, tmp_path: Path, theme: str) -
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "HOME": str(tmp_path),
+        "LEAP_SYNC_LANG": language,
     }
     argv = [sys.executable, "-m", "app.main", "--demo", "--screenshot", str(target)]
     if theme == "dark":
