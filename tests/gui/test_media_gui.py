@@ -36,7 +36,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
     folder = tmp_path_factory.mktemp("gui-clips")
     av = make_clip(folder / "av.mp4")
     long = make_clip(folder / "long.mp4", seconds=40, size="640x360")
-    return Clips(av=av, mkv=av, audio_only=av, video_only=av, hd=av, long=long, not_media=av)
+    return Clips(
+        av=av, mkv=av, audio_only=av, video_only=av, hd=av, odd=av, long=long, not_media=av
+    )
 
 
 @pytest.fixture
