@@ -11,10 +11,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app.icons import icon
 
+#: Per level: background, text and border colours. Fixed colours, not the palette's: the banner
+#: is light in light and dark themes alike, so its text must not follow a dark theme's white.
 STYLES = {
-    "error": "background:#fbe3e1; color:#7a1f17; border:1px solid #e8a29b;",
-    "warning": "background:#fff4d6; color:#6b4d00; border:1px solid #e7c765;",
-    "info": "background:#e4effc; color:#17406e; border:1px solid #9dbfe9;",
+    "error": ("#fbe3e1", "#7a1f17", "#e8a29b"),
+    "warning": ("#fff4d6", "#6b4d00", "#e7c765"),
+    "info": ("#e4effc", "#17406e", "#9dbfe9"),
 }
 INFO_TIMEOUT_MS = 6000
 
@@ -32,7 +34,8 @@ class NotificationBar(QFrame):
         self.label.setWordWrap(True)
         layout.addWidget(self.label, 1)
         close = QToolButton()
-        close.setIcon(icon("x"))
+        close.setObjectName("notificationClose")
+        self.close_button = close
         close.setAutoRaise(True)
         close.setToolTip(self.tr("Dismiss"))
         close.clicked.connect(self.hide)
@@ -48,9 +51,13 @@ class NotificationBar(QFrame):
         if self.isVisible() and self.level == "error" and level != "error":
             return  # it is in the log; the error stays until the user closes it
         self.level = level
+        background, text, border = STYLES.get(level, STYLES["info"])
         self.setStyleSheet(
-            f"QFrame#notificationBar {{ {STYLES.get(level, STYLES['info'])} border-radius: 4px; }}"
+            f"QFrame#notificationBar {{ background: {background}; border: 1px solid {border}; "
+            f"border-radius: 4px; }} "
+            f"QFrame#notificationBar QLabel {{ color: {text}; background: transparent; }}"
         )
+        self.close_button.setIcon(icon("x", text))
         self.label.setText(message)
         self.show()
         self._timer.stop()
