@@ -611,6 +611,20 @@ class StorageTreeModel(QAbstractItemModel):
         self._sync.clear()
         self._status_changed_under("")
 
+    def forget_sync_state(self, path: str) -> None:
+        """``path`` changed since the comparison: drop its state and its folders' (they summed
+        it up); those rows show presence again until the next Compare."""
+        folder = path
+        while True:
+            if self._sync.pop(folder, None) is not None:
+                node = self._find(folder)
+                if node is not None and node is not self._root:
+                    cell = self._index_of(node, STATUS_COLUMN)
+                    self.dataChanged.emit(cell, cell)
+            if not folder:
+                break
+            folder = folder.rpartition("/")[0]
+
     def sync_state(self, path: str) -> str | None:
         return self._sync.get(path)
 

@@ -399,15 +399,27 @@ class JobQueue(QObject):
         self._schedule()
         return job
 
-    def add_upload(self, backend: StorageBackend, local_path: str | Path, path: str) -> Job:
-        """Queue a streamed upload of the local file ``local_path`` to storage ``path``."""
+    def add_upload(
+        self,
+        backend: StorageBackend,
+        local_path: str | Path,
+        path: str,
+        *,
+        original_name: str | None = None,
+    ) -> Job:
+        """Queue a streamed upload of the local file ``local_path`` to storage ``path``.
+
+        Args:
+            original_name: Kept with the file when the layout renames it (a dropped
+                ``Лекция 5.mp4`` stored as ``.../source.mp4``).
+        """
         local = Path(local_path)
         try:
             size = local.stat().st_size
         except OSError:
             size = 0  # the job itself reports the readable error when it runs
         job = Job(local.name, JobKind.UPLOAD, source=str(local), destination=path, total=size)
-        job.run = functools.partial(self._upload, backend, local, path)
+        job.run = functools.partial(self._upload, backend, local, path, original_name)
         return self.add(job)
 
     def add_download(
@@ -444,9 +456,13 @@ class JobQueue(QObject):
 
     @staticmethod
     async def _upload(
-        backend: StorageBackend, local: Path, path: str, progress: ProgressReporter
+        backend: StorageBackend,
+        local: Path,
+        path: str,
+        original_name: str | None,
+        progress: ProgressReporter,
     ) -> None:
-        await backend.upload_file(path, local, progress=progress)
+        await backend.upload_file(path, local, progress=progress, original_name=original_name)
 
     @staticmethod
     async def _download(

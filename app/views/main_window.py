@@ -684,7 +684,13 @@ class MainWindow(QMainWindow):
         if not plan.copies or not self._quota_allows(side, plan.total_bytes):
             return
         for copy in plan.copies:
-            job = self.queue.add_upload(backend, copy.local_path, copy.path)
+            renamed = copy.local_path.name != copy.path.rpartition("/")[2]
+            job = self.queue.add_upload(
+                backend,
+                copy.local_path,
+                copy.path,
+                original_name=copy.local_path.name if renamed else None,
+            )
             self._effects[job.id] = (side, [(copy.path, copy.size)])
             self._chain_media(side, backend, job, copy.path)
 
@@ -716,6 +722,8 @@ class MainWindow(QMainWindow):
     def schedule_refresh(self, side: str, path: str) -> None:
         """List the folder holding ``path`` again, soon (refreshes are batched)."""
         self._pending_refresh[side].add(path.rpartition("/")[0])
+        for model in (self.local_model, self.remote_model):
+            model.forget_sync_state(path)
         self._refresh_timer.start()
 
     def _job_finished(self, job_id: str, ok: bool) -> None:
@@ -731,6 +739,9 @@ class MainWindow(QMainWindow):
                     # Downloads write into the store directly, past the local backend's tracker.
                     self.local.quota.record_delta(delta)
             self._pending_refresh[side].add(path.rpartition("/")[0])
+            if ok:
+                for model in (self.local_model, self.remote_model):
+                    model.forget_sync_state(path)  # a compared state is stale now
         self._downloads.discard(job_id)
         self._refresh_timer.start()
 

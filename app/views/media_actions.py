@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -402,9 +403,18 @@ class MediaController(QObject):
             if side == SIDE_S3
             else self.tr("{name}, {size}, in the local store")
         )
-        self.preview.set_note(
-            note.format(name=media_file.path.rpartition("/")[2], size=human_size(media_file.size))
+        text = note.format(
+            name=media_file.path.rpartition("/")[2], size=human_size(media_file.size)
         )
+        if media_file.original_name is None:
+            # Listings do not carry metadata; one stat tells the name the file was dropped with.
+            with contextlib.suppress(StorageError):
+                media_file = await backend.stat(media_file.path)
+        if generation != self._generation:
+            return
+        if media_file.original_name:
+            text += "\n" + self.tr("Original name: {name}").format(name=media_file.original_name)
+        self.preview.set_note(text)
 
     async def _recording_files(self, backend: StorageBackend, recording: str) -> dict[str, Any]:
         """The recording's source, video and thumbnail files, from one listing page."""

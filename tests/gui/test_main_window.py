@@ -170,6 +170,13 @@ async def test_drop_on_user_and_recording_folders(
         assert await s3_sha256(raw_s3, remote, path) == sha256_of(source), path
         assert (await remote.stat(path)).sha256 == sha256_of(source), path
     assert len(keys) == len(expected) + 2  # and the two folder markers
+    # Renamed by the layout, the files keep their own names as metadata; others need none.
+    originals = {path: (await remote.stat(path)).original_name for path in expected}
+    assert originals == {
+        f"{USER}/recordings/lekciya-5/source.mp4": "Лекция 5.mp4",
+        f"{REC}/source.mov": "take2.MOV",
+        f"{REC}/notes.txt": None,
+    }
 
 
 async def test_dropped_files_show_up_in_the_tree(

@@ -204,7 +204,7 @@ async def test_preview_and_tree_show_the_thumbnail_and_probed_facts(
     open_window: OpenWindow, make_s3: MakeS3, clips: Clips
 ) -> None:
     remote = make_s3()
-    await remote.upload_file(f"{REC}/source.mp4", clips.av)
+    await remote.upload_file(f"{REC}/source.mp4", clips.av, original_name="Лекция 1.mp4")
     async with open_window(remote) as harness:
         assert harness.media is not None
         done = harness.media.add_job(SIDE_S3, remote, THUMBNAIL, f"{REC}/source.mp4")
@@ -226,6 +226,7 @@ async def test_preview_and_tree_show_the_thumbnail_and_probed_facts(
             "the preview",
         )
         assert preview.values["Resolution"].text() == "320x240 at 25 fps"
+        await wait_until(lambda: "Original name: Лекция 1.mp4" in preview.note.text(), 10, "name")
         assert preview.values["Video"].text() == "h264"
         # The probe is cached: the source row's tooltip carries it without probing again.
         await harness.reveal(harness.remote_pane, f"{REC}/source.mp4")

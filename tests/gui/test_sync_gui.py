@@ -266,3 +266,23 @@ async def test_about_opens_from_the_toolbar(open_window: OpenWindow, make_s3: Ma
         dialog = harness.window.about_dialog
         assert __version__ in " ".join(label.text() for label in dialog.findChildren(QLabel))
         dialog.reject()
+
+
+async def test_a_transfer_clears_the_compared_state_it_made_stale(
+    open_window: OpenWindow, local: LocalStorageBackend, make_s3: MakeS3
+) -> None:
+    remote = make_s3()
+    await seed(local, remote)
+    async with open_window(remote) as harness:
+        await harness.select(harness.local_pane, USER)
+        await controller(harness).compare_selected()
+        model = harness.window.local_model
+        await harness.reveal(harness.local_pane, f"{REC}/here.txt")
+        assert model.index_for(f"{REC}/here.txt", 3).data() == "Local only"
+        await harness.select(harness.local_pane, f"{REC}/here.txt")
+        harness.action("actionUpload").trigger()
+        await wait_until(lambda: len(harness.finished) == 1, 30, "the upload")
+        # No longer "Local only", and no folder claims a comparison that is out of date.
+        assert model.sync_state(f"{REC}/here.txt") is None
+        assert model.sync_state(REC) is None
+        assert model.sync_state(f"{REC}/identical.txt") == "identical"
