@@ -21,12 +21,14 @@ import aioboto3
 from file_storage.backends.base import StorageBackend
 from file_storage.media.tools import find_ffmpeg
 from file_storage.path_builder import StoragePathBuilder
-from file_storage.sandbox import SeaweedSandbox
+from file_storage.sandbox import PortInUseError, SeaweedSandbox
 from file_storage.settings import StorageSettings
 
 logger = logging.getLogger(__name__)
 
 DEMO_BUCKET = "leap-demo"
+#: Starts of the sandbox before giving up (a picked port can be taken before it is bound).
+START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,17 @@ class DemoEnvironment:
         """Start the server (in a worker thread: it takes about a second) and make the bucket."""
         # Launched from this (the main) thread, so the server dies with the app if it crashes;
         # only the wait for readiness runs in a worker thread.
-        self.sandbox.launch()
-        await asyncio.to_thread(self.sandbox.wait_ready)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.sandbox.launch()
+            try:
+                await asyncio.to_thread(self.sandbox.wait_ready)
+            except PortInUseError:
+                # Another program took a port between picking and binding: pick again.
+                if attempt == START_ATTEMPTS:
+                    raise
+                self.sandbox.repick_ports()
+            else:
+                break
         session = aioboto3.Session(
             aws_access_key_id=self.sandbox.access_key,
             aws_secret_access_key=self.sandbox.secret_key,

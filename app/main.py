@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import __version__
+from file_storage.errors import StorageError
 from file_storage.settings import StorageSettings
 
 if TYPE_CHECKING:
@@ -32,7 +33,14 @@ logger = logging.getLogger("app")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="leap-sync", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="leap-sync",
+        description=(
+            "Leap Sync: your recordings on this computer and in an S3 bucket, side by side. "
+            "Settings come from the active profile (Settings in the app), STORAGE_* variables or "
+            "a .env file; with nothing configured the app opens a demo with sample recordings."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"leap-sync {__version__}")
     parser.add_argument(
         "--demo",
@@ -102,21 +110,32 @@ async def resolve_settings(
         warning = str(exc)
     active = store.active()
     if args.demo or (active is None and nothing_configured(DEFAULT_ENV_FILE)):
-        if not args.demo and not demo_available():
+        if args.demo or demo_available():
+            demo = DemoEnvironment(data_dir / "demo")
+            try:
+                settings = await demo.start()
+            except StorageError as exc:
+                await asyncio.to_thread(demo.stop)
+                if args.demo:
+                    raise  # asked for by name: say why it cannot start, and stop
+                notice = QCoreApplication.translate(
+                    "Main",
+                    "No connection is configured yet, and the demo could not start ({error}). "
+                    "Open Settings to add your bucket.",
+                ).format(error=exc)
+            else:
+                label = QCoreApplication.translate("Main", "Demo sandbox")
+                return Startup(settings, label, warning, store), demo
+        else:
             # An installed app without the sandbox server: open on a local store, not a crash.
-            settings = StorageSettings(local_path=data_dir / "store")
             notice = QCoreApplication.translate(
                 "Main",
                 "No connection is configured yet: open Settings to add your bucket. (The demo "
                 "needs the SeaweedFS 'weed' binary, which this installation does not include.)",
             )
-            label = QCoreApplication.translate("Main", "No connection")
-            return Startup(settings, label, " ".join(filter(None, [warning, notice])), store), None
-        demo = DemoEnvironment(data_dir / "demo")
-        settings = await demo.start()
-        return Startup(
-            settings, QCoreApplication.translate("Main", "Demo sandbox"), warning, store
-        ), demo
+        settings = StorageSettings(local_path=data_dir / "store")
+        label = QCoreApplication.translate("Main", "No connection")
+        return Startup(settings, label, " ".join(filter(None, [warning, notice])), store), None
     if active is None:
         env_settings = StorageSettings(_env_file=DEFAULT_ENV_FILE)  # type: ignore[call-arg]
         return Startup(
@@ -191,7 +210,6 @@ async def _run_window(
     from app.settings_flow import SettingsFlow
     from app.views.main_window import MainWindow
     from file_storage.backends.local import LocalStorageBackend
-    from file_storage.errors import StorageError
     from file_storage.factory import create_s3_backend
     from file_storage.sync import default_index_path
 
@@ -209,7 +227,12 @@ async def _run_window(
     queue = JobQueue()
     usage = UsageService({"local": local, **({"s3": remote} if remote else {})})
     media = _media_service(settings, queue)
-    sync = SyncService(queue, settings.sync_index_path or default_index_path())
+    sync = SyncService(
+        queue,
+        settings.sync_index_path or default_index_path(),
+        trash_days=settings.sync_trash_days,
+        max_delete_percent=settings.sync_max_delete_percent,
+    )
     window = MainWindow(
         local,
         remote,
@@ -310,7 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(run(args, log_handler))
+        try:
+            return loop.run_until_complete(run(args, log_handler))
+        except StorageError as exc:  # the demo asked for by name could not start, say
+            print(f"leap-sync: error: {exc}", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,3 +32,51 @@ async def test_without_the_sandbox_binary_the_app_opens_on_a_local_store(
     assert startup.settings.s3_bucket == ""
     assert "open Settings" in startup.warning
     assert "weed" in startup.warning
+
+
+def broken_weed(folder: Path) -> Path:
+    """A stand-in server binary that exits at once, as weed does when it cannot start."""
+    folder.mkdir(parents=True, exist_ok=True)
+    weed = folder / "weed"
+    weed.write_text("#!/bin/sh\necho 'cannot start' >&2\nexit 1\n")
+    weed.chmod(0o755)
+    return weed
+
+
+async def test_a_demo_that_cannot_start_opens_a_local_store_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("STORAGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEAP_WEED", str(broken_weed(tmp_path / "bin")))
+    args = argparse.Namespace(demo=False)
+    startup, demo = await resolve_settings(args, tmp_path / "config", tmp_path / "data")
+    assert demo is None
+    assert startup.label == "No connection"
+    assert "the demo could not start" in startup.warning
+    assert "SeaweedFS exited at start" in startup.warning
+
+
+def test_the_demo_asked_for_by_name_fails_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORAGE_")}
+    env |= {
+        "LEAP_WEED": str(broken_weed(tmp_path / "bin")),
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app.main", "--demo"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("leap-sync: error: SeaweedFS exited")
+    assert "Traceback" not in done.stderr

@@ -70,7 +70,8 @@ def queue_runner(queue: JobQueue) -> Runner:
     async def run(action: Action, work: StepWork) -> None:
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-        name = action.path.rpartition("/")[2]
+        # "rec-1/source.mp4", not "source.mp4": every recording has one of those.
+        name = "/".join(action.path.split("/")[-2:])
         job = Job(
             name
             if action.kind is not ActionKind.KEEP_BOTH
@@ -129,10 +130,20 @@ class SyncService(QObject):
     compared = Signal(object)
     synced = Signal(object)
 
-    def __init__(self, queue: JobQueue, index_path: Path, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        index_path: Path,
+        *,
+        trash_days: float | None = 30.0,
+        max_delete_percent: float = 50.0,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.queue = queue
         self.index = SyncIndex(index_path)
+        self.trash_days = trash_days
+        self.max_delete_percent = max_delete_percent
         self.last: CompareResult | None = None
 
     async def aclose(self) -> None:
@@ -159,7 +170,12 @@ class SyncService(QObject):
         on_action: Callable[[Action, str | None], None] | None = None,
     ) -> SyncExecutor:
         return SyncExecutor(
-            local, remote, self.index, runner=queue_runner(self.queue), on_action=on_action
+            local,
+            remote,
+            self.index,
+            runner=queue_runner(self.queue),
+            trash_days=self.trash_days,
+            on_action=on_action,
         )
 
     async def run(
@@ -223,6 +239,7 @@ class SyncService(QObject):
             runner=queue_runner(self.queue),
             on_progress=on_progress,
             on_plan=on_plan,
+            trash_days=self.trash_days,
         )
         if not dry_run:
             self.synced.emit(report)

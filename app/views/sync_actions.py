@@ -226,7 +226,13 @@ class SyncController(QObject):
         result = await self.compare_selected()
         if result is None:
             return
-        dialog = PlanDialog(result, mode, SyncService.plan, self.window)
+        dialog = PlanDialog(
+            result,
+            mode,
+            SyncService.plan,
+            self.window,
+            max_delete_percent=self.service.max_delete_percent,
+        )
         self.plan_dialog = dialog
         if await run_dialog(dialog) != PlanDialog.DialogCode.Accepted:
             return
@@ -355,7 +361,13 @@ class SyncController(QObject):
                 self.tr("Failed: {error}").format(error=report.failed[0][1]), done=False
             )
             return
-        card.set_outcome(labels[choice] + ".", done=True)
+        outcome = labels[choice] + "."
+        if choice == KEEP_BOTH and report.conflicts:
+            renamed = report.conflicts[0][1].rpartition("/")[2]
+            outcome = self.tr("Kept both versions; the older one is now {name}.").format(
+                name=renamed
+            )
+        card.set_outcome(outcome, done=True)
         self._refresh_after(card.entry.path.rpartition("/")[0])
 
     # ----------------------------------------------------------------- migration

@@ -81,7 +81,7 @@ def plan_summary(plan: SyncPlan) -> str:
     """``3 × upload (1.2 GiB) · 1 × delete in S3 (20 MiB) · 240 unchanged``."""
     counts, sizes = plan.counts(), plan.bytes_by_kind()
     parts = [
-        f"{counts[kind]} × {action_label(kind).lower()} ({human_size(sizes[kind])})"
+        f"{counts[kind]} × {action_label(kind)} ({human_size(sizes[kind])})"
         for kind in ActionKind
         if counts[kind]
     ]
@@ -115,6 +115,8 @@ class PlanDialog(QDialog):
         mode: SyncMode,
         planner: Callable[[CompareResult, SyncMode, float], SyncPlan],
         parent: QWidget | None = None,
+        *,
+        max_delete_percent: float = 50.0,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("syncPlanDialog")
@@ -138,7 +140,7 @@ class PlanDialog(QDialog):
         self.max_delete.setObjectName("maxDelete")
         self.max_delete.setRange(0, 100)
         self.max_delete.setSuffix(" %")
-        self.max_delete.setValue(50)
+        self.max_delete.setValue(max_delete_percent)
         self.max_delete.setToolTip(
             self.tr(
                 "A mirror stops if it would delete more than this share of the files on the target."
@@ -209,8 +211,14 @@ class PlanDialog(QDialog):
             )
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             items.append(item)
+        room = max(0, MAX_PLAN_ROWS - len(items))
+        for path, reason in self.plan.skipped[:room]:
+            # The reason comes from the sync engine (in English, like every library message).
+            item = QTreeWidgetItem([self.tr("Skipped"), f"{path} — {reason}", ""])
+            item.setToolTip(1, reason)
+            items.append(item)
         self.table.addTopLevelItems(items)
-        hidden = len(self.plan.actions) - MAX_PLAN_ROWS
+        hidden = len(self.plan.actions) + len(self.plan.skipped) - len(items)
         if hidden > 0:
             more = self.tr("… and %n more", "", hidden)
             self.table.addTopLevelItem(QTreeWidgetItem(["", more, ""]))
@@ -251,15 +259,23 @@ class ConflictCard(QFrame):
         grid.addWidget(QLabel(self.tr("<b>S3 bucket</b>")), 0, 1)
         local = entry.local
         remote = entry.remote
+        local_newer = bool(local and remote and local.modified > remote.modified)
+        remote_newer = bool(local and remote and remote.modified > local.modified)
         self.local_text = QLabel(
             _version_text(
-                local.size if local else None, local.modified if local else None, local_media
+                local.size if local else None,
+                local.modified if local else None,
+                local_media,
+                newer=local_newer,
             )
         )
         self.local_text.setObjectName("localVersion")
         self.remote_text = QLabel(
             _version_text(
-                remote.size if remote else None, remote.modified if remote else None, remote_media
+                remote.size if remote else None,
+                remote.modified if remote else None,
+                remote_media,
+                newer=remote_newer,
             )
         )
         self.remote_text.setObjectName("remoteVersion")
@@ -312,15 +328,21 @@ class ConflictCard(QFrame):
         self.outcome.setText(text)
 
 
-def _version_text(size: int | None, modified: object, media: MediaInfo | None) -> str:
+def _version_text(
+    size: int | None, modified: object, media: MediaInfo | None, *, newer: bool = False
+) -> str:
     if size is None:
         return QCoreApplication.translate("ConflictCard", "absent")
     lines = [human_size(size)]
     if modified is not None:
-        when = f"{modified.astimezone():%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
-        lines.append(
-            QCoreApplication.translate("ConflictCard", "modified {when}").format(when=when)
+        # To the second: two edits a minute apart must not look the same.
+        when = f"{modified.astimezone():%Y-%m-%d %H:%M:%S}"  # type: ignore[attr-defined]
+        text = (
+            QCoreApplication.translate("ConflictCard", "modified {when} (newer)")
+            if newer
+            else QCoreApplication.translate("ConflictCard", "modified {when}")
         )
+        lines.append(text.format(when=when))
     if media is not None and not media.is_image:
         shape = media.resolution or QCoreApplication.translate("ConflictCard", "audio")
         lines.append(f"{format_duration(media.duration)} · {shape}")

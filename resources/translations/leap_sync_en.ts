@@ -4,7 +4,7 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+433"/>
+        <location filename="../../app/services/transfers.py" line="+445"/>
         <source>Delete %n files</source>
         <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3).</extracomment>
         <translation>
@@ -43,7 +43,7 @@
 <context>
     <name>MediaController</name>
     <message numerus="yes">
-        <location filename="../../app/views/media_actions.py" line="+252"/>
+        <location filename="../../app/views/media_actions.py" line="+253"/>
         <source>Queued “{job}” for %n file(s).</source>
         <translation>
             <numerusform>Queued “{job}” for %n file.</numerusform>
@@ -54,7 +54,7 @@
 <context>
     <name>PlanDialog</name>
     <message numerus="yes">
-        <location filename="../../app/views/sync_dialogs.py" line="+215"/>
+        <location filename="../../app/views/sync_dialogs.py" line="+223"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>
@@ -73,7 +73,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location line="+133"/>
+        <location line="+139"/>
         <source>%n step(s)</source>
         <translation>
             <numerusform>%n step</numerusform>

@@ -63,7 +63,7 @@
 <context>
     <name>ConflictCard</name>
     <message>
-        <location filename="../../app/views/sync_dialogs.py" line="+244"/>
+        <location filename="../../app/views/sync_dialogs.py" line="+252"/>
         <source>Changed on both sides since the last sync.</source>
         <translation>Изменён с обеих сторон после последней синхронизации.</translation>
     </message>
@@ -83,7 +83,7 @@
         <translation>&lt;b&gt;Бакет S3&lt;/b&gt;</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+34"/>
         <source>Keep this computer&apos;s</source>
         <translation>Оставить с компьютера</translation>
     </message>
@@ -103,17 +103,22 @@
         <translation>Более старая версия переименовывается с суффиксом .conflict-….</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>absent</source>
         <translation>нет</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
+        <source>modified {when} (newer)</source>
+        <translation>изменён {when} (новее)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>modified {when}</source>
         <translation>изменён {when}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>audio</source>
         <translation>аудио</translation>
     </message>
@@ -147,7 +152,7 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+433"/>
+        <location filename="../../app/services/transfers.py" line="+445"/>
         <source>Delete %n files</source>
         <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3).</extracomment>
         <translation>
@@ -157,7 +162,7 @@
         </translation>
     </message>
     <message>
-        <location line="+228"/>
+        <location line="+232"/>
         <source>unexpected error: {name}</source>
         <translation>непредвиденная ошибка: {name}</translation>
     </message>
@@ -199,22 +204,27 @@
 <context>
     <name>Main</name>
     <message>
-        <location filename="../../app/main.py" line="+108"/>
+        <location filename="../../app/main.py" line="+131"/>
         <source>No connection is configured yet: open Settings to add your bucket. (The demo needs the SeaweedFS &apos;weed&apos; binary, which this installation does not include.)</source>
         <translation>Подключение ещё не настроено: откройте «Настройки» и добавьте свой бакет. (Для демо нужна программа SeaweedFS «weed», которой нет в этой установке.)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>No connection</source>
         <translation>Нет подключения</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-10"/>
         <source>Demo sandbox</source>
         <translation>Демо-песочница</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-6"/>
+        <source>No connection is configured yet, and the demo could not start ({error}). Open Settings to add your bucket.</source>
+        <translation>Подключение ещё не настроено, а демо-режим не запустился ({error}). Откройте «Настройки», чтобы добавить бакет.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>Environment</source>
         <translation>Переменные окружения</translation>
     </message>
@@ -224,7 +234,7 @@
         <translation>Приложение запущено без сохранённого секрета.</translation>
     </message>
     <message>
-        <location line="+119"/>
+        <location line="+123"/>
         <source>Sample recordings were not created: {error}</source>
         <translation>Примеры записей не созданы: {error}</translation>
     </message>
@@ -476,7 +486,7 @@
         <translation>Пропущено: {problem}</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+109"/>
         <source>Connected</source>
         <translation>Подключено</translation>
     </message>
@@ -489,7 +499,7 @@
 <context>
     <name>MediaController</name>
     <message>
-        <location filename="../../app/views/media_actions.py" line="+129"/>
+        <location filename="../../app/views/media_actions.py" line="+130"/>
         <source>Media info</source>
         <extracomment>What counts as media when a single file is selected (sources, outputs, and the usual rest). Quiet time after the current row changes before the preview loads (arrow keys held down). Size of the thumbnails shown as recording icons in the trees.</extracomment>
         <translation>Сведения о медиа</translation>
@@ -613,6 +623,11 @@
         <location line="+2"/>
         <source>{name}, {size}, in the local store</source>
         <translation>{name}, {size}, в локальном хранилище</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Original name: {name}</source>
+        <translation>Исходное имя: {name}</translation>
     </message>
 </context>
 <context>
@@ -747,15 +762,16 @@
 <context>
     <name>NotificationBar</name>
     <message>
-        <location filename="../../app/views/notification_bar.py" line="+37"/>
+        <location filename="../../app/views/notification_bar.py" line="+40"/>
         <source>Dismiss</source>
+        <extracomment>Per level: background, text and border colours. Fixed colours, not the palette&apos;s: the banner is light in light and dark themes alike, so its text must not follow a dark theme&apos;s white.</extracomment>
         <translation>Закрыть</translation>
     </message>
 </context>
 <context>
     <name>PlanDialog</name>
     <message>
-        <location filename="../../app/views/sync_dialogs.py" line="-450"/>
+        <location filename="../../app/views/sync_dialogs.py" line="-472"/>
         <source>Upload: copy new and changed files to S3</source>
         <extracomment>Rows listed in the plan table; the counts above it always cover everything. English source texts, shown translated (context &quot;PlanDialog&quot;); see :func:`mode_label`.</extracomment>
         <translation>Загрузка: скопировать новые и изменённые файлы в S3</translation>
@@ -826,7 +842,7 @@
         <translation>пропущено: {count}</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+30"/>
         <source>Sync plan</source>
         <translation>План синхронизации</translation>
     </message>
@@ -885,8 +901,13 @@
         <source>Will not run: {reason}</source>
         <translation>Не будет запущено: {reason}</translation>
     </message>
-    <message numerus="yes">
+    <message>
         <location line="+17"/>
+        <source>Skipped</source>
+        <translation>Пропущено</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… и ещё %n</numerusform>
@@ -1744,7 +1765,7 @@ Details: {detail}</source>
         <translation>Сравнение всего хранилища…</translation>
     </message>
     <message numerus="yes">
-        <location line="+35"/>
+        <location line="+41"/>
         <source>%n step(s)</source>
         <translation>
             <numerusform>%n шаг</numerusform>
@@ -1826,6 +1847,11 @@ Details: {detail}</source>
         <translation>Ошибка: {error}</translation>
     </message>
     <message>
+        <location line="+6"/>
+        <source>Kept both versions; the older one is now {name}.</source>
+        <translation>Сохранены обе версии; более старая теперь называется {name}.</translation>
+    </message>
+    <message>
         <location line="+34"/>
         <source>(shared)</source>
         <translation>(общее)</translation>
@@ -1859,7 +1885,7 @@ Details: {detail}</source>
 <context>
     <name>SyncService</name>
     <message>
-        <location filename="../../app/services/sync.py" line="+77"/>
+        <location filename="../../app/services/sync.py" line="+78"/>
         <source>Keep both: {name}</source>
         <extracomment>The queue&apos;s direction column for each kind of step. The choices a conflict card offers.</extracomment>
         <translation>Оставить оба: {name}</translation>
