@@ -408,9 +408,13 @@ class MainWindow(QMainWindow):
         )
         self.queue.jobFinished.connect(self._job_finished)
         self.queue.queueStopped.connect(lambda reason: self.notify("error", reason))
-        for loader in (self.local_loader, self.remote_loader):
+        for loader, pane in (
+            (self.local_loader, self.local_pane),
+            (self.remote_loader, self.remote_pane),
+        ):
             if loader is not None:
                 loader.loadFailed.connect(self._listing_failed)
+                loader.loadFinished.connect(lambda path, _rows, p=pane: p.reopen(path))
         self.usage.countFailed.connect(self._count_failed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -606,7 +610,7 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         """List the focused pane's current folder again and recount usage."""
         pane = self.focused_pane()
-        pane.model.refresh(pane.current_folder())
+        pane.refresh_keeping_view(pane.current_folder())
         self.usage.start_counting()
 
     async def share_link(self) -> None:
@@ -755,8 +759,9 @@ class MainWindow(QMainWindow):
                 while folder and not model.index_for(folder).isValid():
                     folder = folder.rpartition("/")[0]
                 targets.add(folder)
+            pane = self.remote_pane if side == SIDE_S3 else self.local_pane
             for folder in sorted(targets):
-                model.refresh(folder)
+                pane.refresh_keeping_view(folder)
             folders.clear()
 
     # ----------------------------------------------------------------- profiles
@@ -775,6 +780,9 @@ class MainWindow(QMainWindow):
         )
         if self.remote_loader is not None:
             self.remote_loader.loadFailed.connect(self._listing_failed)
+            self.remote_loader.loadFinished.connect(
+                lambda path, _rows: self.remote_pane.reopen(path)
+            )
             if self.media_controller is not None:
                 self.media_controller.connect_loader(SIDE_S3, self.remote_loader)
         self.remote_model.refresh("")

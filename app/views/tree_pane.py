@@ -7,7 +7,7 @@ transfers are wired by the integrator through the model's signals.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -112,6 +112,8 @@ class TreePane(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.proxy = make_proxy(model, self)
         self.view = self._make_view(tree_name)
+        self._reopen: set[str] = set()
+        self._reselect: str | None = None
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         model.set_icons(standard_icons(self.style()))
 
@@ -163,6 +165,43 @@ class TreePane(QWidget):
         if self.model.kind_for(index) is NodeKind.FILE:
             return path.rpartition("/")[0]
         return path
+
+    def refresh_keeping_view(self, folder: str) -> None:
+        """Reload ``folder``; the folders open below it open again as their rows come back
+        (see :meth:`reopen`), and the current row is made current again."""
+        self._reopen.update(self.expanded_paths_under(folder))
+        current = self.view.currentIndex()
+        if current.isValid():
+            self._reselect = self.model.path_for(self.proxy.mapToSource(current))
+        self.model.refresh(folder)
+
+    def expanded_paths_under(self, folder: str) -> set[str]:
+        """Paths of the folders shown open below ``folder``."""
+        top = self.model.index_for(folder)
+        start = self.proxy.mapFromSource(top) if top.isValid() else QModelIndex()
+        found: set[str] = set()
+        stack = [start]
+        while stack:
+            parent = stack.pop()
+            for row in range(self.proxy.rowCount(parent)):
+                index = self.proxy.index(row, 0, parent)
+                if self.view.isExpanded(index):
+                    found.add(self.model.path_for(self.proxy.mapToSource(index)))
+                    stack.append(index)
+        return found
+
+    def reopen(self, loaded_folder: str) -> None:
+        """A folder finished loading: open again the sub-folders that were open before."""
+        for path in [p for p in self._reopen if p.rpartition("/")[0] == loaded_folder]:
+            self._reopen.discard(path)
+            index = self.model.index_for(path)
+            if index.isValid():
+                self.view.expand(self.proxy.mapFromSource(index))
+        if self._reselect and self._reselect.rpartition("/")[0] == loaded_folder:
+            index = self.model.index_for(self._reselect)
+            if index.isValid():
+                self.view.setCurrentIndex(self.proxy.mapFromSource(index))
+            self._reselect = None
 
     def refresh_current(self) -> None:
         """Reload the current folder (the window binds it to a key; the pane binds none)."""

@@ -286,3 +286,28 @@ async def test_a_transfer_clears_the_compared_state_it_made_stale(
         assert model.sync_state(f"{REC}/here.txt") is None
         assert model.sync_state(REC) is None
         assert model.sync_state(f"{REC}/identical.txt") == "identical"
+
+
+async def test_a_refresh_keeps_open_folders_open(
+    open_window: OpenWindow, local: LocalStorageBackend, make_s3: MakeS3
+) -> None:
+    """After a migration or a sync the trees are listed again; what was open stays open."""
+    remote = make_s3()
+    await seed(local, remote)
+    async with open_window(remote) as harness:
+        pane = harness.local_pane
+        await harness.select(pane, f"{REC}/here.txt")
+        before = pane.expanded_paths_under("")
+        assert {"users", USER, f"{USER}/recordings", REC} <= before
+        pane.refresh_keeping_view("")
+        await wait_until(
+            lambda: pane.expanded_paths_under("") >= before, 30, "the folders to open again"
+        )
+        await wait_until(
+            lambda: (
+                pane.model.path_for(pane.proxy.mapToSource(pane.view.currentIndex()))
+                == f"{REC}/here.txt"
+            ),
+            10,
+            "the current row",
+        )
