@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,43 @@ class Harness:
         bar = self.window.findChild(QWidget, "notificationBar")
         label = bar.findChild(QLabel, "notificationText")
         return bar.isVisible(), str(bar.level), label.text()
+
+
+@contextlib.asynccontextmanager
+async def opened_window(
+    qtbot_add: Callable[[QWidget], None],
+    local: LocalStorageBackend,
+    remote: StorageBackend,
+    *,
+    media: Callable[[JobQueue], MediaService] | None = None,
+    sync: Callable[[JobQueue], SyncService] | None = None,
+) -> AsyncIterator[Harness]:
+    """A window composed as ``app.main`` does, shown, and closed cleanly (F10) at the end.
+
+    As in the app, closing the window does not quit the application (the window decides).
+    """
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    harness = Harness(local, remote, qtbot_add, media=media, sync=sync)
+    await harness.open()
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        app.setQuitOnLastWindowClosed(before)
+
+
+async def seed_every_state(local: StorageBackend, remote: StorageBackend, folder: str) -> None:
+    """In ``folder``: identical.txt on both, changed.txt different, here.txt local only,
+    there.txt S3 only (every comparison state a first compare can show)."""
+    await local.save(f"{folder}/identical.txt", b"same")
+    await remote.save(f"{folder}/identical.txt", b"same")
+    await local.save(f"{folder}/changed.txt", b"local version")
+    await remote.save(f"{folder}/changed.txt", b"remote version!")
+    await local.save(f"{folder}/here.txt", b"only here")
+    await remote.save(f"{folder}/there.txt", b"only there")
 
 
 def disconnect_all(sender: QObject) -> None:

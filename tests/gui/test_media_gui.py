@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.models.storage_tree import SIDE_LOCAL, SIDE_S3
@@ -23,7 +22,7 @@ from file_storage import LocalStorageBackend, S3StorageBackend
 from file_storage.media import MediaInfoCache
 from file_storage.media.info import MediaInfo
 from tests.conftest import MakeS3
-from tests.gui.helpers_window import Harness, wait_until
+from tests.gui.helpers_window import Harness, opened_window, wait_until
 from tests.media.conftest import Clips, make_clip
 
 USER = "users/user_000005"
@@ -63,31 +62,23 @@ def media_factory(tmp_path: Path, local: LocalStorageBackend) -> Callable[[JobQu
 @pytest.fixture
 def open_window(
     qtbot: QtBot,
-    qapp: QApplication,
     local: LocalStorageBackend,
     make_s3: MakeS3,
     media_factory: Callable[[JobQueue], MediaService],
     tmp_path: Path,
 ) -> OpenWindow:
-    before = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
     )
 
-    @contextlib.asynccontextmanager
-    async def opened(
+    def opened(
         remote: S3StorageBackend | None = None,
         media: Callable[[JobQueue], MediaService] | None = None,
-    ) -> AsyncIterator[Harness]:
-        harness = Harness(local, remote or make_s3(), qtbot.addWidget, media=media or media_factory)
-        await harness.open()
-        try:
-            yield harness
-        finally:
-            await harness.close()
-            qapp.setQuitOnLastWindowClosed(before)
+    ) -> contextlib.AbstractAsyncContextManager[Harness]:
+        return opened_window(
+            qtbot.addWidget, local, remote or make_s3(), media=media or media_factory
+        )
 
     return opened
 

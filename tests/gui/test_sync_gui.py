@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from app.models.storage_tree import FOLDER_CONFLICT, FOLDER_DIFFERS, SYNC_ROLE
@@ -20,7 +20,7 @@ from app.views.sync_dialogs import ConflictDialog, MigrationDialog, PlanDialog
 from file_storage import LocalStorageBackend, S3StorageBackend
 from file_storage.sync import FileState, SyncMode
 from tests.conftest import MakeS3
-from tests.gui.helpers_window import Harness, wait_until
+from tests.gui.helpers_window import Harness, opened_window, seed_every_state, wait_until
 
 USER = "users/user_000009"
 REC = f"{USER}/recordings/rec-1"
@@ -34,26 +34,11 @@ async def local(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
 
 
 @pytest.fixture
-def open_window(
-    qtbot: QtBot, qapp: QApplication, local: LocalStorageBackend, make_s3: MakeS3, tmp_path: Path
-) -> Callable[[S3StorageBackend], contextlib.AbstractAsyncContextManager[Harness]]:
-    before = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-
+def open_window(qtbot: QtBot, local: LocalStorageBackend, tmp_path: Path) -> OpenWindow:
     def sync(queue: JobQueue) -> SyncService:
         return SyncService(queue, tmp_path / "sync-index.sqlite3")
 
-    @contextlib.asynccontextmanager
-    async def opened(remote: S3StorageBackend) -> AsyncIterator[Harness]:
-        harness = Harness(local, remote, qtbot.addWidget, sync=sync)
-        await harness.open()
-        try:
-            yield harness
-        finally:
-            await harness.close()
-            qapp.setQuitOnLastWindowClosed(before)
-
-    return opened
+    return lambda remote: opened_window(qtbot.addWidget, local, remote, sync=sync)
 
 
 def controller(harness: Harness) -> SyncController:
@@ -66,13 +51,7 @@ async def read(backend: LocalStorageBackend | S3StorageBackend, path: str) -> by
 
 
 async def seed(local: LocalStorageBackend, remote: S3StorageBackend) -> None:
-    """identical.txt on both, changed.txt differs, here.txt local only, there.txt S3 only."""
-    await local.save(f"{REC}/identical.txt", b"same")
-    await remote.save(f"{REC}/identical.txt", b"same")
-    await local.save(f"{REC}/changed.txt", b"local version")
-    await remote.save(f"{REC}/changed.txt", b"remote version!")
-    await local.save(f"{REC}/here.txt", b"only here")
-    await remote.save(f"{REC}/there.txt", b"only there")
+    await seed_every_state(local, remote, REC)
 
 
 async def test_compare_shows_badges_in_both_trees(

@@ -49,7 +49,7 @@ from app.views.settings_dialog import SettingsDialog
 from file_storage import LocalStorageBackend, S3StorageBackend
 from file_storage.media import MediaInfoCache
 from tests.conftest import MakeS3
-from tests.gui.helpers_window import Harness, wait_until
+from tests.gui.helpers_window import Harness, opened_window, seed_every_state, wait_until
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "resources" / "translations"
 USER = "users/user_000001"
@@ -334,8 +334,6 @@ def open_window(
     qtbot: QtBot, qapp: QApplication, local: LocalStorageBackend, tmp_path: Path
 ) -> OpenWindow:
     """The real window with the Media and Sync features, as app.main composes it."""
-    before = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
@@ -352,27 +350,12 @@ def open_window(
     def sync(queue: JobQueue) -> SyncService:
         return SyncService(queue, tmp_path / "sync-index.sqlite3")
 
-    @contextlib.asynccontextmanager
-    async def opened(remote: S3StorageBackend) -> AsyncIterator[Harness]:
-        harness = Harness(local, remote, qtbot.addWidget, media=media, sync=sync)
-        await harness.open()
-        try:
-            yield harness
-        finally:
-            await harness.close()
-            qapp.setQuitOnLastWindowClosed(before)
-
-    return opened
+    return lambda remote: opened_window(qtbot.addWidget, local, remote, media=media, sync=sync)
 
 
 async def seed(local: LocalStorageBackend, remote: S3StorageBackend) -> None:
     """Every status: identical, differing (a conflict card), local only, S3 only."""
-    await local.save(f"{REC}/identical.txt", b"same")
-    await remote.save(f"{REC}/identical.txt", b"same")
-    await local.save(f"{REC}/changed.txt", b"local version")
-    await remote.save(f"{REC}/changed.txt", b"remote version!")
-    await local.save(f"{REC}/here.txt", b"only here")
-    await remote.save(f"{REC}/there.txt", b"only there")
+    await seed_every_state(local, remote, REC)
 
 
 async def window_texts(harness: Harness) -> list[tuple[str, str]]:
