@@ -35,6 +35,8 @@ from file_storage.media import MediaInfo, format_duration
 from file_storage.sync import ActionKind, CompareResult, Entry, FileState, SyncMode, SyncPlan
 from file_storage.units import human_size
 
+#: Files the migration assistant names as not migratable (the CLI lists them all).
+MAX_SKIPPED_SHOWN = 10
 #: Rows listed in the plan table; the counts above it always cover everything.
 MAX_PLAN_ROWS = 2000
 
@@ -448,7 +450,7 @@ class MigrationDialog(QDialog):
             lambda: self.startRequested.emit(self.direction(), self.delete_source.isChecked())
         )
         for toggle in (self.to_remote, self.to_local, self.delete_source):
-            toggle.toggled.connect(lambda _on: self.start_button.setEnabled(False))
+            toggle.toggled.connect(lambda _on: self._plan_outdated())
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
@@ -468,6 +470,12 @@ class MigrationDialog(QDialog):
         layout.addWidget(self.report)
         layout.addWidget(self.buttons)
         self._rows: dict[str, QTreeWidgetItem] = {}
+        self._can_start = False
+
+    def _plan_outdated(self) -> None:
+        """Another direction or option: the plan shown no longer applies; plan again first."""
+        self._can_start = False
+        self.start_button.setEnabled(False)
 
     def direction(self) -> str:
         return "remote" if self.to_remote.isChecked() else "local"
@@ -480,11 +488,21 @@ class MigrationDialog(QDialog):
         ).format(
             copies=len(copies),
             size=human_size(plan.total_bytes),
-            unchanged=plan.unchanged,
+            # Identical on both sides: what "already there" means (the same count as the CLI's).
+            unchanged=sum(1 for e in plan.comparison.entries if e.state is FileState.IDENTICAL),
             skipped=len(plan.skipped),
         )
         if plan.blocked:
             text += "\n" + self.tr("Will not run: {reason}").format(reason=plan.blocked)
+        if plan.skipped:
+            # The reasons come from the sync engine (in English, like every library message).
+            text += "\n" + self.tr("These files will not be migrated:")
+            text += "".join(
+                f"\n  {path} — {reason}" for path, reason in plan.skipped[:MAX_SKIPPED_SHOWN]
+            )
+            hidden = len(plan.skipped) - MAX_SKIPPED_SHOWN
+            if hidden > 0:
+                text += "\n  " + self.tr("… and %n more", "", hidden)
         self.summary.setText(text)
         self.users.clear()
         self._rows.clear()
@@ -492,7 +510,8 @@ class MigrationDialog(QDialog):
             item = QTreeWidgetItem([user, str(files), human_size(size), "—"])
             self.users.addTopLevelItem(item)
             self._rows[user] = item
-        self.start_button.setEnabled(bool(copies) and not plan.blocked)
+        self._can_start = bool(copies) and not plan.blocked
+        self.start_button.setEnabled(self._can_start)
 
     def show_progress(
         self,
@@ -516,6 +535,7 @@ class MigrationDialog(QDialog):
         self.eta.setText(text)
 
     def set_running(self, running: bool) -> None:
-        for widget in (self.plan_button, self.start_button, self.to_remote, self.to_local):
+        for widget in (self.plan_button, self.to_remote, self.to_local, self.delete_source):
             widget.setEnabled(not running)
-        self.delete_source.setEnabled(not running)
+        # Start only when the last plan has something it may copy.
+        self.start_button.setEnabled(not running and self._can_start)

@@ -16,7 +16,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../app/views/main_window.py" line="+588"/>
+        <location filename="../../app/views/main_window.py" line="+592"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>
@@ -52,9 +52,20 @@
     </message>
 </context>
 <context>
+    <name>MigrationDialog</name>
+    <message numerus="yes">
+        <location filename="../../app/views/sync_dialogs.py" line="+499"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… and %n more</numerusform>
+            <numerusform>… and %n more</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>PlanDialog</name>
     <message numerus="yes">
-        <location filename="../../app/views/sync_dialogs.py" line="+223"/>
+        <location line="-274"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>

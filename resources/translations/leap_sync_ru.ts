@@ -63,7 +63,7 @@
 <context>
     <name>ConflictCard</name>
     <message>
-        <location filename="../../app/views/sync_dialogs.py" line="+252"/>
+        <location filename="../../app/views/sync_dialogs.py" line="+254"/>
         <source>Changed on both sides since the last sync.</source>
         <translation>Изменён с обеих сторон после последней синхронизации.</translation>
     </message>
@@ -307,12 +307,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+331"/>
+        <location line="+335"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location line="-328"/>
+        <location line="-332"/>
         <source>Delete the selection from the pane that has focus</source>
         <translation>Удалить выбранное в активной панели</translation>
     </message>
@@ -328,23 +328,23 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+336"/>
+        <location line="+340"/>
         <source>Share link</source>
         <translation>Ссылка</translation>
     </message>
     <message>
-        <location line="-333"/>
+        <location line="-337"/>
         <source>Copy a time-limited download link to the clipboard</source>
         <translation>Скопировать в буфер обмена временную ссылку на скачивание</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+357"/>
+        <location line="+361"/>
         <source>New recording</source>
         <translation>Новая запись</translation>
     </message>
     <message>
-        <location line="-354"/>
+        <location line="-358"/>
         <source>Create a recording folder for a user</source>
         <translation>Создать папку записи для пользователя</translation>
     </message>
@@ -399,7 +399,7 @@
         <translation>Запросов к S3: {requests} · ↑ {uploaded} · ↓ {downloaded}</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+49"/>
         <source>Listing failed: {message}</source>
         <translation>Не удалось прочитать папку: {message}</translation>
     </message>
@@ -486,7 +486,7 @@
         <translation>Пропущено: {problem}</translation>
     </message>
     <message>
-        <location line="+109"/>
+        <location line="+113"/>
         <source>Connected</source>
         <translation>Подключено</translation>
     </message>
@@ -743,9 +743,23 @@
         <translation>Скопировать файлов: {copies} ({size}); уже на месте и совпадают: {unchanged}; пропущено: {skipped}.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Will not run: {reason}</source>
         <translation>Не будет запущено: {reason}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>These files will not be migrated:</source>
+        <translation>Эти файлы не будут перенесены:</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… и ещё %n</numerusform>
+            <numerusform>… и ещё %n</numerusform>
+            <numerusform>… и ещё %n</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+24"/>
@@ -771,9 +785,9 @@
 <context>
     <name>PlanDialog</name>
     <message>
-        <location filename="../../app/views/sync_dialogs.py" line="-472"/>
+        <location filename="../../app/views/sync_dialogs.py" line="-482"/>
         <source>Upload: copy new and changed files to S3</source>
-        <extracomment>Rows listed in the plan table; the counts above it always cover everything. English source texts, shown translated (context &quot;PlanDialog&quot;); see :func:`mode_label`.</extracomment>
+        <extracomment>Files the migration assistant names as not migratable (the CLI lists them all). Rows listed in the plan table; the counts above it always cover everything. English source texts, shown translated (context &quot;PlanDialog&quot;); see :func:`mode_label`.</extracomment>
         <translation>Загрузка: скопировать новые и изменённые файлы в S3</translation>
     </message>
     <message>

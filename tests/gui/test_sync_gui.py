@@ -290,3 +290,29 @@ async def test_a_refresh_keeps_open_folders_open(
             10,
             "the current row",
         )
+
+
+async def test_the_migration_assistant_names_what_it_will_not_migrate(
+    open_window: OpenWindow, local: LocalStorageBackend, make_s3: MakeS3
+) -> None:
+    remote = make_s3()
+    await local.save(f"{REC}/a.txt", b"v1")
+    await local.save(f"{REC}/b.txt", b"v1")
+    async with open_window(remote) as harness:
+        sync = controller(harness)
+        await sync.service.migrate(local, remote, to="remote", delete_source=False, dry_run=False)
+        await local.save(f"{REC}/a.txt", b"edited here")  # and in the bucket: a conflict
+        await remote.save(f"{REC}/a.txt", b"edited in the bucket")
+        task = harness.window.run_task(sync.open_migration())
+        await wait_until(lambda: sync.migration_dialog is not None, 10, "the assistant")
+        dialog: MigrationDialog = sync.migration_dialog  # type: ignore[assignment]
+        dialog.plan_button.click()
+        await wait_until(lambda: "skipped" in dialog.summary.text(), 30, "the plan")
+        summary = dialog.summary.text()
+        assert "0 files to copy" in summary
+        assert "1 already there and identical, 1 skipped" in summary
+        assert "These files will not be migrated:" in summary
+        assert f"{REC}/a.txt — " in summary
+        assert not dialog.start_button.isEnabled()  # nothing it may copy
+        dialog.reject()
+        await wait_until(task.done, 10, "the assistant to close")
