@@ -139,7 +139,10 @@ def test_demo_opens_the_window_and_quits_cleanly(bundle: Path, tmp_path: Path) -
     assert (demo / "samples-created").is_file(), "the sample recordings were not created"
     assert any((demo / "store" / "users").rglob("source.mp4"))
     leftovers = [
-        p.pid for p in psutil.process_iter(["cmdline"]) if str(demo) in " ".join(p.cmdline() or [])
+        # process_iter fills info itself and skips processes it cannot read (zombies, gone).
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if str(demo) in " ".join(p.info["cmdline"] or [])
     ]
     assert not leftovers, f"the demo's S3 server outlived the app: {leftovers}"
     assert not foreign_files(maps, bundle), sorted(foreign_files(maps, bundle))
