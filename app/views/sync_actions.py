@@ -26,6 +26,7 @@ from app.models.storage_tree import (
     FOLDER_DIFFERS,
     FOLDER_IDENTICAL,
     SIDE_S3,
+    NodeKind,
 )
 from app.services.media import MediaService
 from app.services.sync import KEEP_BOTH, KEEP_LOCAL, KEEP_REMOTE, SyncService
@@ -188,7 +189,7 @@ class SyncController(QObject):
             path = paths[0]
             model = pane.model
             index = model.index_for(path)
-            if index.isValid() and model.kind_for(index).value == "file":
+            if index.isValid() and model.kind_for(index) is NodeKind.FILE:
                 return path.rpartition("/")[0]
             return path
         return pane.current_folder()

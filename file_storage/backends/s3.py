@@ -374,10 +374,13 @@ class S3StorageBackend(StorageBackend):
         original_name: str | None = None,
     ) -> str:
         rel = validate_path(path)
-        metadata = {SHA256_METADATA: ""}
-        if original_name is not None:
-            # S3 metadata travels in HTTP headers: US-ASCII only, so the name is %-encoded.
-            metadata[ORIGINAL_NAME_METADATA] = quote(check_original_name(original_name), safe="")
+        # S3 metadata travels in HTTP headers: US-ASCII only, so the name is %-encoded. Checked
+        # here, before any I/O.
+        named = (
+            {ORIGINAL_NAME_METADATA: quote(check_original_name(original_name), safe="")}
+            if original_name is not None
+            else {}
+        )
         key = self.key_for(rel)
         await self.ensure_open()
         size = source.size
@@ -385,7 +388,7 @@ class S3StorageBackend(StorageBackend):
         sha256 = await source.sha256()
         old_size = await self._existing_size(key) if self._tracks_usage() else 0
         async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
-            metadata[SHA256_METADATA] = sha256
+            metadata = {SHA256_METADATA: sha256, **named}
             extra: dict[str, Any] = {"Metadata": metadata}
             content_type, _ = mimetypes.guess_type(rel)
             if content_type:

@@ -123,6 +123,10 @@ def print_info(key: str, info: MediaInfo, as_json: bool) -> None:
         click.echo(f"  {name:<11} {value}")
 
 
+NO_CACHE_HELP = "Neither read nor write the probe cache."
+DOWNLOAD_HELP = "Download S3 objects to temp/ even for probes and thumbnails (no URL streaming)."
+
+
 def _no_cache(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.find_object(MediaOptions).cache = False  # type: ignore[union-attr]
@@ -140,11 +144,11 @@ def job_options(command: F) -> F:
     """``--no-cache`` and ``--download`` also after the subcommand (``media probe --no-cache``)."""
     command = click.option(
         "--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
-        help="Neither read nor write the probe cache.",
+        help=NO_CACHE_HELP,
     )(command)  # fmt: skip
     return click.option(
         "--download", is_flag=True, expose_value=False, callback=_download,
-        help="Download S3 objects to temp/ even for probes and thumbnails.",
+        help=DOWNLOAD_HELP,
     )(command)  # fmt: skip
 
 
@@ -152,11 +156,11 @@ def register(group: click.Group) -> None:
     """Add the ``media`` command group to ``leap-storage``."""
 
     @group.group("media")
-    @click.option("--no-cache", is_flag=True, help="Neither read nor write the probe cache.")
+    @click.option("--no-cache", is_flag=True, help=NO_CACHE_HELP)
     @click.option(
         "--download",
         is_flag=True,
-        help="Download S3 objects to temp/ even for probes and thumbnails (no URL streaming).",
+        help=DOWNLOAD_HELP,
     )
     @click.pass_context
     def media(ctx: click.Context, no_cache: bool, download: bool) -> None:

@@ -290,11 +290,12 @@ class MediaJobs:
     ) -> MediaResult:
         started = time.monotonic()
         local = await self.backend.local_file(source.path)
-        downloads = local is None and (whole_input or not self.stream_remote_reads)
+        streamed = None if local is not None or whole_input else await self._streamable(source)
+        downloads = local is None and streamed is None
         phases = _Phases(progress, [*(["download"] if downloads else []), "process", "upload"])
         async with contextlib.AsyncExitStack() as stack:
             staged = await stack.enter_async_context(
-                self._staged_input(source, local, downloads, phases)
+                self._staged_input(source, local, streamed, phases)
             )
             out_file = stack.enter_context(self._temp_file(suffix))
 
@@ -349,19 +350,32 @@ class MediaJobs:
             total_seconds=total,
         )
 
+    async def _streamable(self, source: ObjectInfo) -> _Input | None:
+        """A presigned URL ffmpeg reads itself, or ``None``: streaming is off, or this ffmpeg
+        has no protocol for the endpoint's scheme (the object is then downloaded)."""
+        if not self.stream_remote_reads:
+            return None
+        url = await self.backend.get_presigned_url(source.path, expires_in=STREAM_URL_SECONDS)
+        if not self.tools.can_read(url):
+            return None
+        return _Input(url, self._url_options(url), "streamed")
+
     @contextlib.asynccontextmanager
     async def _staged_input(
-        self, source: ObjectInfo, local: Path | None, download: bool, phases: _Phases
+        self,
+        source: ObjectInfo,
+        local: Path | None,
+        streamed: _Input | None,
+        phases: _Phases,
     ) -> AsyncIterator[_Input]:
+        """The input as ffmpeg opens it: the local file, the streamed URL, or a downloaded copy
+        in ``temp/`` (removed on exit)."""
         if local is not None:
             yield _Input(str(local), [], "in place")
             return
-        if not download:
-            url = await self.backend.get_presigned_url(source.path, expires_in=STREAM_URL_SECONDS)
-            if self.tools.can_read(url):
-                yield _Input(url, self._url_options(url), "streamed")
-                return
-            download = True  # this ffmpeg has no http(s) protocol: fall back to a copy
+        if streamed is not None:
+            yield streamed
+            return
         self._check_room(source)
         with self._temp_file(Path(source.path).suffix or ".bin") as copy:
 
@@ -431,12 +445,8 @@ class MediaJobs:
         local = await self.backend.local_file(info.path)
         if local is not None:
             media = await self._probe_local(local, info.path)
-        elif self.stream_remote_reads:
-            url = await self.backend.get_presigned_url(info.path, expires_in=STREAM_URL_SECONDS)
-            if self.tools.can_read(url):
-                media = await self._probe_location(url, self._url_options(url), info.path)
-            else:
-                media = await self._probe_downloaded(info)
+        elif (streamed := await self._streamable(info)) is not None:
+            media = await self._probe_location(streamed.location, streamed.options, info.path)
         else:
             media = await self._probe_downloaded(info)
         if self.cache is not None:

@@ -15,7 +15,8 @@ from file_storage.settings import StorageSettings
 
 def media_temp_dir(settings: StorageSettings) -> Path:
     """The local scratch folder: ``temp/`` in the local store (the design note's Option B)."""
-    return StoragePathBuilder(settings.local_path).base_path / "temp"
+    paths = StoragePathBuilder(settings.local_path)
+    return paths.base_path / paths.temp_root()
 
 
 def endpoint_ca_bundle(settings: StorageSettings) -> Path | None:
