@@ -34,18 +34,22 @@ from file_storage.backends.base import CheckResult, ListPage, ObjectInfo, Storag
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
 from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
 from file_storage.backends.s3_listing import FastLister
+from file_storage.backends.s3_parts import MAX_PARTS, etag_parts_count, parse_total, uniform_layout
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
     choose_part_size,
     download_ranges,
     is_transient,
+    run_workers,
     upload_parts,
     verify_digest,
 )
 from file_storage.errors import (
     ConfigurationError,
     InvalidPathError,
+    NotSupportedError,
+    ObjectChangedError,
     ObjectNotFoundError,
     SourceChangedError,
     StorageError,
@@ -326,6 +330,79 @@ class S3StorageBackend(StorageBackend):
         fast = await self._fast_ops()
         response = await fast.request("head_object", "HEAD", key)
         return head_to_response(response.headers)
+
+    async def _head_part(self, key: str, number: int, etag: str | None) -> tuple[int, Any]:
+        """``HEAD ?partNumber=N``: the part's length and the response headers."""
+        fast = await self._fast_ops()
+        headers = {"If-Match": f'"{etag}"'} if etag else None
+        response = await fast.request(
+            "head_object", "HEAD", key, query={"partNumber": str(number)}, headers=headers
+        )
+        return int(response.headers.get("Content-Length", "0")), response.headers
+
+    async def part_sizes(
+        self, path: str, *, exact: bool = False, etag: str | None = None
+    ) -> list[int] | None:
+        """The length of each part of a multipart object, in order; ``None`` for a single PUT.
+
+        Whoever wrote the object (aws CLI 8 MiB parts, s5cmd 50 MiB, rclone, this app), these
+        lengths let its multipart ETag be recomputed from the bytes
+        (:func:`~file_storage.backends.s3_parts.file_multipart_etag`).
+
+        Args:
+            path: Storage path of the object.
+            exact: Ask every part's length (parts 2..N with bounded concurrency). Without it,
+                one ``HEAD ?partNumber=1`` answers when "all parts as long as part 1, the last
+                shorter" fits the object's length and part count, as it does for every common
+                uploader. A recomputed ETag that matches such a layout is proof; one that does
+                not must be checked again with ``exact=True`` before calling the files different.
+            etag: The ETag the caller saw (unquoted); every HEAD then carries ``If-Match`` and
+                an object replaced since fails with :class:`ObjectChangedError` instead of
+                answering for another version.
+
+        Raises:
+            NotSupportedError: The server names a multipart object but tells no part layout.
+        """
+        key = self.key_for(validate_path(path))
+        first, headers = await self._head_part(key, 1, etag)
+        seen_etag = str(headers.get("ETag", "")).strip('"')
+        named = etag_parts_count(seen_etag)
+        if named is None:
+            return None  # a single PUT (or an opaque ETag): there are no parts to speak of
+        count_header = headers.get("x-amz-mp-parts-count")
+        total = parse_total(headers.get("Content-Range"))
+        if not count_header or total is None or not count_header.isdigit():
+            raise NotSupportedError(
+                f"{self.endpoint_display} does not tell the part layout of multipart objects "
+                "(HEAD ?partNumber), so their content cannot be checked against the ETag.",
+                path=path,
+            )
+        count = int(count_header)
+        if count != named or not 1 <= count <= MAX_PARTS:
+            raise NotSupportedError(
+                f"{self.endpoint_display} gives {count} parts for an ETag naming {named}.",
+                path=path,
+            )
+        if not exact:
+            guess = uniform_layout(total, first, count)
+            if guess is not None:
+                return guess
+        sizes = [first] + [0] * (count - 1)
+        numbers = iter(range(2, count + 1))
+
+        async def worker() -> None:
+            for number in numbers:
+                sizes[number - 1], _ = await self._head_part(key, number, seen_etag)
+
+        if count > 1:
+            await run_workers(min(self.tuning.max_concurrency, count - 1), worker)
+        if sum(sizes) != total:
+            raise ObjectChangedError(
+                f"The parts of s3://{self.bucket_name}/{key} add up to {sum(sizes)} bytes, not "
+                f"{total}; it was probably replaced meanwhile. Try again.",
+                path=path,
+            )
+        return sizes
 
     async def stat(self, path: str) -> ObjectInfo:
         rel = validate_path(path)
