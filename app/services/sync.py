@@ -14,12 +14,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
 from app.services.transfers import Job, JobKind, JobQueue, JobState, ProgressReporter
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.errors import StorageError
+from file_storage.errors import StorageError, SyncSafetyError
 from file_storage.sync import (
     Action,
     ActionKind,
@@ -38,6 +38,7 @@ from file_storage.sync import (
     compare,
     migrate,
 )
+from file_storage.units import human_size
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,82 @@ JOB_KINDS = {
 }
 #: The choices a conflict card offers.
 KEEP_LOCAL, KEEP_REMOTE, KEEP_BOTH = "local", "remote", "both"
+
+
+#: ``side -> (used bytes, limit or None)``: what a store holds against its quota.
+Room = Callable[[str], tuple[int, int | None]]
+#: The store names in the quota sentences (English source texts, context "SyncService").
+SIDE_NAMES = {
+    "local": QT_TRANSLATE_NOOP("SyncService", "This computer's store"),
+    "s3": QT_TRANSLATE_NOOP("SyncService", "The S3 bucket"),
+}
+
+
+def bytes_needed(plan: SyncPlan) -> dict[str, int]:
+    """Bytes ``plan`` adds to each side (``"local"``, ``"s3"``).
+
+    A replaced version moves to the trash on its own side, so it still counts against the
+    quota: a replace adds the whole new file. Deletes also keep their bytes (trash) and free
+    nothing. *Keep both* puts each side's version on the other side.
+    """
+    needed = {"local": 0, "s3": 0}
+    for action in plan.actions:
+        kind = action.kind
+        if kind in (ActionKind.UPLOAD, ActionKind.REPLACE_REMOTE):
+            needed["s3"] += action.nbytes
+        elif kind in (ActionKind.DOWNLOAD, ActionKind.REPLACE_LOCAL):
+            needed["local"] += action.nbytes
+        elif kind is ActionKind.KEEP_BOTH:
+            entry = action.entry
+            needed["s3"] += entry.local.size if entry.local is not None else 0
+            needed["local"] += entry.remote.size if entry.remote is not None else 0
+    return needed
+
+
+def space_problem(plan: SyncPlan, room: Room) -> str | None:
+    """Why ``plan`` does not fit the destination's quota (needed vs free), or ``None``.
+
+    The same arithmetic as an upload's check (:func:`app.transfer_plan.quota_verdict`): used
+    plus what the plan adds must stay within the limit, or the run would stop partway.
+    """
+    sentences = []
+    for side, needed in bytes_needed(plan).items():
+        if not needed:
+            continue
+        used, limit = room(side)
+        if limit is None or used + needed <= limit:
+            continue
+        sentences.append(
+            QCoreApplication.translate(
+                "SyncService",
+                "{store} has {free} free of its {quota} quota, but this needs {needed}.",
+            ).format(
+                store=QCoreApplication.translate("SyncService", SIDE_NAMES[side]),
+                free=human_size(max(0, limit - used)),
+                quota=human_size(limit),
+                needed=human_size(needed),
+            )
+        )
+    if not sentences:
+        return None
+    sentences.append(
+        QCoreApplication.translate(
+            "SyncService", "Free some space or raise the quota in Settings, then plan again."
+        )
+    )
+    return " ".join(sentences)
+
+
+async def backend_room(backend: StorageBackend) -> tuple[int, int | None]:
+    """``(used + reserved, limit)`` of ``backend``'s own quota tracker (the one writes use).
+
+    Raises:
+        QuotaUnknownError: The store has a quota and its usage cannot be counted.
+    """
+    quota = backend.quota
+    if quota.limit_bytes is None:
+        return 0, None
+    return await quota.usage() + quota.reserved_bytes, quota.limit_bytes
 
 
 class SyncStepError(StorageError):
@@ -227,8 +304,29 @@ class SyncService(QObject):
         on_progress: Callable[[MigrationProgress], None] | None = None,
         on_plan: Callable[[SyncPlan], None] | None = None,
     ) -> MigrationReport:
-        """Copy the whole store across (resumable, verified), through the queue."""
+        """Copy the whole store across (resumable, verified), through the queue.
+
+        The plan is checked against the destination's quota before anything is copied: a plan
+        that does not fit comes back blocked (its ``blocked`` says needed vs free) and a real
+        run of it stops with :class:`SyncSafetyError` instead of failing partway.
+        """
         await self.index.open()
+        destination, side = (remote, "s3") if to == "remote" else (local, "local")
+        try:
+            room = await backend_room(destination)
+            quota_error = ""
+        except StorageError as exc:  # usage unknown: writes would be refused, say why now
+            room, quota_error = (0, None), str(exc)
+
+        def checked(plan: SyncPlan) -> None:
+            problem = quota_error or space_problem(plan, lambda s: room if s == side else (0, None))
+            if problem and plan.actions and not plan.blocked:
+                plan.blocked = problem
+            if on_plan is not None:
+                on_plan(plan)
+            if plan.blocked and not dry_run:
+                raise SyncSafetyError(plan.blocked)
+
         report = await migrate(
             local,
             remote,
@@ -238,7 +336,7 @@ class SyncService(QObject):
             dry_run=dry_run,
             runner=queue_runner(self.queue),
             on_progress=on_progress,
-            on_plan=on_plan,
+            on_plan=checked,
             trash_days=self.trash_days,
         )
         if not dry_run:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.services.sync import Room, space_problem
 from file_storage.media import MediaInfo, format_duration
 from file_storage.sync import ActionKind, CompareResult, Entry, FileState, SyncMode, SyncPlan
 from file_storage.units import human_size
@@ -103,12 +104,15 @@ class PlanDialog(QDialog):
     """Shows what a sync of one prefix would do, in the chosen mode, and asks before acting.
 
     Changing the mode or the delete limit re-plans from the same comparison (no new listing).
-    *Run* stays disabled while a safety rule blocks the plan or there is nothing to do.
+    *Run* stays disabled while a safety rule blocks the plan, the plan does not fit the
+    destination's quota (checked as an upload is), or there is nothing to do.
 
     Args:
         comparison: The comparison to plan from.
         mode: The mode to start with.
         planner: Builds a plan (the engine's ``build_plan``).
+        room: ``side -> (used, limit)`` for the quota check; by default the parent window's
+            usage service (what the quota panel shows and uploads check against).
     """
 
     def __init__(
@@ -119,9 +123,11 @@ class PlanDialog(QDialog):
         parent: QWidget | None = None,
         *,
         max_delete_percent: float = 50.0,
+        room: Room | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("syncPlanDialog")
+        self.room = room if room is not None else _window_room(parent)
         self.setWindowTitle(self.tr("Sync plan"))
         self.resize(760, 520)
         self.comparison = comparison
@@ -197,6 +203,9 @@ class PlanDialog(QDialog):
 
     def replan(self) -> None:
         self.plan = self.planner(self.comparison, self.mode(), self.max_delete.value())
+        problem = space_problem(self.plan, self.room) if self.room is not None else None
+        if problem and not self.plan.blocked:
+            self.plan.blocked = problem  # the executor refuses a blocked plan too
         self.summary.setText(plan_summary(self.plan))
         self.blocked.setText(
             self.tr("Will not run: {reason}").format(reason=self.plan.blocked)
@@ -224,6 +233,12 @@ class PlanDialog(QDialog):
         if hidden > 0:
             more = self.tr("… and %n more", "", hidden)
             self.table.addTopLevelItem(QTreeWidgetItem(["", more, ""]))
+
+
+def _window_room(parent: QWidget | None) -> Room | None:
+    """The quota numbers of the window the dialog belongs to (its ``usage.remaining``)."""
+    remaining = getattr(getattr(parent, "usage", None), "remaining", None)
+    return remaining if callable(remaining) else None
 
 
 class ConflictCard(QFrame):
