@@ -9,12 +9,16 @@ design note's call sites; it belongs to one event loop, so close it with
 from __future__ import annotations
 
 import logging
+import os
+
+import botocore.session
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.hybrid import HybridStorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend, S3Tuning
-from file_storage.settings import SUPPORTED_STORAGE_TYPES, StorageSettings
+from file_storage.errors import ConfigurationError
+from file_storage.settings import SUPPORTED_STORAGE_TYPES, StorageSettings, load_settings
 from file_storage.sync.index import SyncIndex, default_index_path
 
 logger = logging.getLogger(__name__)
@@ -45,7 +49,34 @@ def create_local_backend(settings: StorageSettings) -> LocalStorageBackend:
     return LocalStorageBackend(settings.local_path, max_size_gb=settings.local_max_size_gb)
 
 
+def check_aws_profile() -> None:
+    """Refuse an ``AWS_PROFILE`` that no AWS config file defines, naming it.
+
+    botocore reads the profile lazily and would fail deep inside the first request (and on
+    every request after), even when the settings give keys of their own.
+
+    Raises:
+        ConfigurationError: The profile is not in the config or credentials file.
+    """
+    for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        name = os.environ.get(variable)
+        if name:
+            break
+    else:
+        return
+    session = botocore.session.Session()
+    if name in session.available_profiles:
+        return
+    config = session.get_config_variable("config_file")
+    credentials = session.get_config_variable("credentials_file")
+    raise ConfigurationError(
+        f"AWS profile '{name}' (from {variable}) is not defined in {config} or {credentials}; "
+        f"fix {variable} or unset it."
+    )
+
+
 def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
+    check_aws_profile()
     return S3StorageBackend(
         bucket_name=settings.s3_bucket,
         prefix=settings.s3_prefix,
@@ -70,9 +101,10 @@ def create_storage_backend(settings: StorageSettings | None = None) -> StorageBa
 
     Raises:
         ValueError: The storage type is not one of the supported ones.
-        ConfigurationError: Required settings of that type are missing.
+        ConfigurationError: Required settings of that type are missing, or a setting from the
+            environment is invalid.
     """
-    settings = settings or StorageSettings()
+    settings = settings or load_settings()
     storage_type = settings.storage_type.upper()
     if storage_type == "LOCAL":
         backend: StorageBackend = create_local_backend(settings)

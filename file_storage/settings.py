@@ -6,16 +6,28 @@ tuning knobs below them are ours and all have sane defaults.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from file_storage.errors import ConfigurationError
 
 ChecksumPolicy = Literal["when_supported", "when_required"]
 AddressingStyle = Literal["auto", "path", "virtual"]
 
 SUPPORTED_STORAGE_TYPES = ("LOCAL", "S3", "HYBRID")
+
+#: Today's S3 bucket naming rules (lowercase letters, digits, dots and hyphens, starting and
+#: ending with a letter or digit, at most 63 characters). The three-character minimum of AWS is
+#: not enforced: S3-compatible servers accept shorter names.
+_BUCKET_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
 
 class StorageSettings(BaseSettings):
@@ -30,6 +42,8 @@ class StorageSettings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        # A rejected value may be a secret (an endpoint URL with a password): never echo inputs.
+        hide_input_in_errors=True,
     )
 
     storage_type: str = Field(
@@ -40,13 +54,17 @@ class StorageSettings(BaseSettings):
 
     # Local backend
     local_path: Path = Field(default=Path("storage"), description="Root folder of the local store")
-    local_max_size_gb: float | None = Field(default=None, gt=0, description="Local quota (GB)")
+    local_max_size_gb: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="Local quota (GB)"
+    )
 
     # S3 backend (names from the design note)
     s3_bucket: str = Field(default="", description="S3 bucket name")
     s3_prefix: str = Field(default="storage", description="Key prefix for every object")
     s3_region: str = Field(default="us-east-1", description="S3 region")
-    s3_max_size_gb: float | None = Field(default=None, gt=0, description="S3 quota (GB)")
+    s3_max_size_gb: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="S3 quota (GB)"
+    )
     s3_access_key_id: str | None = Field(default=None, description="Access key ID")
     s3_secret_access_key: SecretStr | None = Field(default=None, description="Secret access key")
     s3_session_token: SecretStr | None = Field(default=None, description="Temporary session token")
@@ -136,3 +154,149 @@ class StorageSettings(BaseSettings):
     @classmethod
     def _strip_prefix(cls, value: object) -> object:
         return value.strip().strip("/") if isinstance(value, str) else value
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _safe_prefix(cls, value: str) -> str:
+        return check_key_prefix(value)
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        return check_bucket_name(value.strip())
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint_url(value.strip())
+
+    @field_validator("sync_index_path")
+    @classmethod
+    def _index_can_exist(cls, value: Path | None) -> Path | None:
+        return None if value is None else check_creatable_file(value)
+
+
+def load_settings(**values: Any) -> StorageSettings:
+    """Read the settings (environment, ``.env``, then ``values``) for library callers.
+
+    Raises:
+        ConfigurationError: A setting is invalid; the message is one line naming the variable
+            and never repeats the rejected value (it could be a secret).
+    """
+    try:
+        return StorageSettings(**values)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line for the first problem: ``invalid setting STORAGE_X: why``."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]).upper()
+    name = field if field.startswith("STORAGE_") else f"STORAGE_{field}"
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    more = error.error_count() - 1
+    also = f" (and {more} more)" if more else ""
+    return f"invalid setting {name}: {reason}{also}"
+
+
+def check_bucket_name(name: str) -> str:
+    """Return ``name`` if it follows the S3 bucket naming rules ("" means "not set").
+
+    Raises:
+        ValueError: Says which rule the name breaks.
+    """
+    if not name:
+        return name
+    rules = (
+        "use 1 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a "
+        "letter or digit"
+    )
+    if not _BUCKET_RE.match(name) or ".." in name:
+        raise ValueError(f"{name!r} is not a valid S3 bucket name: {rules}")
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        return name
+    raise ValueError(f"{name!r} is not a valid S3 bucket name: it must not look like an IP address")
+
+
+def check_key_prefix(prefix: str) -> str:
+    """Return the key prefix if every folder name in it is safe, else raise ``ValueError``.
+
+    A prefix is part of every key, so ``..``, backslashes, drive letters and control characters
+    would put objects where other programs do not expect them (or where a download would
+    escape its folder).
+    """
+    if _CONTROL_RE.search(prefix):
+        raise ValueError("contains a NUL or control character")
+    if "\\" in prefix:
+        raise ValueError("contains a backslash; use '/' between folders")
+    if _DRIVE_RE.match(prefix):
+        raise ValueError("starts with a drive letter; give a key prefix such as 'storage'")
+    if prefix:
+        for part in prefix.split("/"):
+            if part in ("", ".", ".."):
+                shown = "//" if part == "" else part
+                raise ValueError(f"contains '{shown}'; give a key prefix such as 'storage'")
+    return prefix
+
+
+def check_endpoint_url(url: str) -> str | None:
+    """Return an http(s) endpoint URL without trailing slash ("" means AWS S3).
+
+    Raises:
+        ValueError: Not http/https, no host, or a user name or password in the URL (the message
+            shows the URL with them replaced by ``***``).
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(
+            f"{redact_userinfo(url)} is not a valid URL; use http://host:port or https://host"
+        ) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(
+            f"{redact_userinfo(url)} must start with http:// or https:// (or be empty for AWS S3)"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            f"{redact_userinfo(url)} contains a user name or password; remove it from the URL "
+            "and set STORAGE_S3_ACCESS_KEY_ID and STORAGE_S3_SECRET_ACCESS_KEY instead"
+        )
+    if not parts.hostname:
+        raise ValueError(f"{url} has no host name; use http://host:port or https://host")
+    return url.rstrip("/")
+
+
+def redact_userinfo(url: str) -> str:
+    """``url`` with anything before ``@`` in its host part replaced by ``***``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    return f"{scheme}{sep}{netloc}{slash}{tail}"
+
+
+def check_creatable_file(path: Path) -> Path:
+    """Return ``path`` if a file can exist there (it is no folder, nor below a regular file).
+
+    Nothing is created: the check walks up to the nearest folder that exists.
+
+    Raises:
+        ValueError: ``path`` is a folder, or one of its parents is a file.
+    """
+    expanded = path.expanduser()
+    if expanded.is_dir():
+        raise ValueError(f"{expanded} is a folder; name a file such as {expanded / 'index.db'}")
+    for parent in expanded.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{expanded} cannot be created: {parent} is a file, not a folder")
+            break
+    return path

@@ -17,7 +17,7 @@ from file_storage.backends.base import StorageBackend
 from file_storage.errors import ConfigurationError, StorageError
 from file_storage.factory import create_storage_backend
 from file_storage.redaction import redact
-from file_storage.settings import StorageSettings
+from file_storage.settings import StorageSettings, describe_validation_error
 
 T = TypeVar("T")
 
@@ -60,10 +60,7 @@ def run_cli(main: Callable[[], Awaitable[T]], *, interrupted: str = INTERRUPTED)
     except StorageError as exc:
         fail(str(exc))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]).upper()
-        name = field if field.startswith("STORAGE_") else f"STORAGE_{field}"
-        fail(f"invalid setting {name}: {first['msg']}")
+        fail(describe_validation_error(exc))
     except ValueError as exc:
         fail(str(exc))
     except (KeyboardInterrupt, asyncio.CancelledError):
