@@ -1,9 +1,9 @@
 """The GUI's one error boundary: any exception becomes a sentence for the user and a log entry.
 
-Storage and credential errors already carry a readable message that says what to do; anything
-else is a bug, shown as "Unexpected error" with the details in the log. qasync sends exceptions
-from async slots to ``sys.excepthook`` and asyncio sends unretrieved task errors to the loop's
-exception handler; both are routed here so nothing ends up only on stderr.
+Storage and credential errors become the sentence of their kind (:func:`app.messages.describe`);
+anything else is a bug, shown as "Unexpected error" with the details in the log. qasync sends
+exceptions from async slots to ``sys.excepthook`` and asyncio sends unretrieved task errors to
+the loop's exception handler; both are routed here so nothing ends up only on stderr.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
-
+from app.messages import describe
 from file_storage.errors import StorageError
-from file_storage.redaction import redact
 
 logger = logging.getLogger("app")
 
@@ -26,14 +24,12 @@ Notify = Callable[[str, str], None]
 
 
 def describe_error(exc: BaseException) -> str:
-    """Return the sentence to show a user for ``exc`` (redacted)."""
-    from app.credentials import CredentialError  # late: keyring is only needed here
+    """Return the sentence to show a user for ``exc`` (redacted, in the interface's language).
 
-    if isinstance(exc, StorageError | CredentialError):
-        return redact(str(exc))
-    return QCoreApplication.translate(
-        "ErrorMessages", "Unexpected error ({name}); the details are in the log."
-    ).format(name=type(exc).__name__)
+    Kept for the callers that import it from here; :func:`app.messages.describe` is the one
+    implementation.
+    """
+    return describe(exc)
 
 
 def install_error_hooks(notify: Notify, loop: asyncio.AbstractEventLoop) -> None:
