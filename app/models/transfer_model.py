@@ -21,8 +21,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
+from app.messages import format_rate, format_size
 from app.services.transfers import UNIT_PERCENT, Job, JobKind, JobQueue, JobState, QueueTotals
-from file_storage.units import human_size
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -33,6 +33,9 @@ ProgressRole = Qt.ItemDataRole.UserRole + 1
 JobIdRole = Qt.ItemDataRole.UserRole + 2
 #: The job's :class:`JobState`.
 StateRole = Qt.ItemDataRole.UserRole + 3
+#: An int that orders rows as the panel shows them: running first, then failed, queued and
+#: finished, each group in queue order (see :func:`display_rank`).
+SortKeyRole = Qt.ItemDataRole.UserRole + 4
 
 NO_VALUE = "—"
 
@@ -79,6 +82,21 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _ALIGNMENT = {Column.SIZE: _RIGHT, Column.SPEED: _RIGHT, Column.ETA: _RIGHT}
 
 
+#: Display groups, top to bottom: what moves, what needs the user, what waits, what is over.
+_RANKS = {
+    JobState.RUNNING: 0,
+    JobState.FAILED: 1,
+    JobState.QUEUED: 2,
+    JobState.CANCELLED: 3,
+    JobState.DONE: 3,
+}
+
+
+def display_rank(job: Job) -> int:
+    """The job's group in the panel: running 0, failed 1, queued 2, finished 3."""
+    return _RANKS[job.state]
+
+
 def format_duration(seconds: float | None) -> str:
     """``42`` -> ``'0:42'``, ``3725`` -> ``'1:02:05'``; ``None`` -> a dash."""
     if seconds is None:
@@ -96,7 +114,7 @@ def _tr(text: str) -> str:
 def format_amount(amount: float, unit: str) -> str:
     """Bytes as ``'1.5 GiB'``; other units as a count (``'12 files'``)."""
     if unit == "B":
-        return human_size(amount)
+        return format_size(amount)
     if unit == "files":
         return TransferTableModel.tr("%n file(s)", "", int(amount))
     return f"{amount:g} {unit}"
@@ -105,7 +123,7 @@ def format_amount(amount: float, unit: str) -> str:
 def format_speed(rate: float, unit: str) -> str:
     """``'48.0 MiB/s'``, or ``'2.5 files/s'``."""
     if unit == "B":
-        return f"{human_size(rate)}/s"
+        return format_rate(rate)
     if unit == "files":
         return QCoreApplication.translate("TransferTableModel", "{rate} files/s").format(
             rate=f"{rate:.1f}"
@@ -117,6 +135,10 @@ def state_text(job: Job) -> str:
     """The State column: the state, or what is happening to it right now."""
     if job.cancel_requested:
         return QCoreApplication.translate("TransferTableModel", "Cancelling…")
+    if job.state is JobState.RUNNING and job.hold == "paused":
+        return QCoreApplication.translate("TransferTableModel", "Paused")
+    if job.state is JobState.RUNNING and job.hold:
+        return QCoreApplication.translate("TransferTableModel", "Pausing…")
     if job.state is JobState.QUEUED and job.error:
         return QCoreApplication.translate("TransferTableModel", "Queued (stopped)")
     return _tr(STATE_TEXT[job.state])
@@ -145,7 +167,7 @@ def describe_totals(totals: QueueTotals) -> str:
     if totals.bytes_total:
         text += " — " + QCoreApplication.translate(
             "TransferTableModel", "{done} of {total}"
-        ).format(done=human_size(totals.bytes_done), total=human_size(totals.bytes_total))
+        ).format(done=format_size(totals.bytes_done), total=format_size(totals.bytes_total))
     if totals.speed > 0:
         text += f" · {format_speed(totals.speed, 'B')}"
     return text
@@ -215,6 +237,8 @@ class TransferTableModel(QAbstractTableModel):
             return job.id
         if role == StateRole:
             return job.state
+        if role == SortKeyRole:
+            return display_rank(job) * 1_000_000_000 + index.row()
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _ALIGNMENT:
@@ -232,12 +256,14 @@ class TransferTableModel(QAbstractTableModel):
             return _tr(KIND_TEXT[job.kind])
         if column is Column.SIZE:
             if job.unit == UNIT_PERCENT:
-                return human_size(job.input_size) if job.input_size > 0 else NO_VALUE
+                return format_size(job.input_size) if job.input_size > 0 else NO_VALUE
             return format_amount(job.total, job.unit) if job.total > 0 else NO_VALUE
         if column is Column.PROGRESS:
+            if job.state is JobState.FAILED:
+                return job.error  # why, where the bar would be (the delegate writes it)
             return f"{job.percent} %" if job.percent >= 0 else ""
         if column is Column.SPEED:
-            if not running:
+            if not running or job.hold:
                 return ""
             if job.unit == UNIT_PERCENT:
                 return job.detail
@@ -249,6 +275,7 @@ class TransferTableModel(QAbstractTableModel):
         return state_text(job)
 
     def _tooltip(self, job: Job) -> str:
+        """Kind and name, the full paths, what it does now and why it failed."""
         lines = [f"{_tr(KIND_TEXT[job.kind])}: {job.title}"]
         if job.source:
             lines.append(self.tr("From: {source}").format(source=job.source))

@@ -6,10 +6,17 @@ progress. :class:`JobQueue` starts jobs as asyncio tasks within a per-resource l
 scheduler, and chain jobs (upload, then thumbnail) with ``then``/``after``.
 
 Cancelling is ``task.cancel()``: the storage layer removes temp files and aborts multipart uploads
-on ``CancelledError``, so the queue only has to cancel and wait (RELIABILITY F10). A full disk
-pauses the queue and puts the job that hit it back in line, instead of failing every remaining
-item (F5): free some space, press Resume, and everything continues. Any other error fails only its
-own job (F6). Progress is coalesced by a 100 ms timer, so a fast transfer cannot flood the UI.
+on ``CancelledError``, so the queue only has to cancel and wait (RELIABILITY F10). A cleanup that
+hangs (a frozen server) does not hold the row: after :data:`CANCEL_GRACE_SECONDS` the job is shown
+cancelled and its cleanup finishes in the background (still awaited by :meth:`JobQueue.shutdown`).
+
+Pause holds running jobs too: a job's progress report is where it may stop, so an upload stops
+between parts and a download between chunks, with nothing lost; Resume lets them continue.
+
+A full disk pauses the queue and puts the job that hit it back in line, instead of failing every
+remaining item (F5): free some space, press Resume, and everything continues. Any other error
+fails only its own job (F6). Progress is coalesced by a 100 ms timer, so a fast transfer cannot
+flood the UI.
 """
 
 # Qt signals are camelCase by convention, like the rest of Qt's API.
@@ -30,8 +37,10 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.messages import describe
 from file_storage.backends.base import StorageBackend
 from file_storage.errors import DiskFullError, StorageError
+from file_storage.path_builder import StoragePathBuilder
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +55,8 @@ FALLBACK_LIMIT = 1
 FLUSH_INTERVAL_MS = 100
 #: No new byte for this long while running: the speed column says "stalled" (F3).
 STALL_SECONDS = 10.0
+#: A cancelled job whose cleanup is still running after this long is shown as cancelled.
+CANCEL_GRACE_SECONDS = 1.5
 
 
 class JobKind(enum.Enum):
@@ -79,7 +90,11 @@ class ProgressReporter(Protocol):
     """
 
     def __call__(self, done: int) -> Awaitable[None] | None:
-        """Report ``done`` units (bytes unless the job says otherwise) so far."""
+        """Report ``done`` units (bytes unless the job says otherwise) so far.
+
+        While the queue is paused this returns an awaitable that completes on Resume: a job
+        that awaits it (as the storage backends do) pauses right there.
+        """
 
     def set_total(self, total: int) -> None:
         """Tell the queue the job's size once it is known (for example after a ``stat``)."""
@@ -158,6 +173,23 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
+def display_name(path: str) -> str:
+    """How a queue row names a storage path: who and which recording, not just the file.
+
+    ``users/user_000042/recordings/lecture-5/source.mp4`` -> ``user_000042 / lecture-5 /
+    source.mp4`` (every recording has a ``source.mp4``); any other path keeps its last three
+    parts. The full path is the row's tooltip.
+    """
+    clean = path.strip("/")
+    parsed = StoragePathBuilder.parse_recording(clean)
+    parts = clean.split("/")
+    if parsed is not None:
+        user, recording = parsed
+        rest = parts[4:]
+        return " / ".join([user, recording, *rest])
+    return " / ".join(parts[-3:]) if parts else path
+
+
 async def _not_set(progress: ProgressReporter) -> None:
     raise StorageError("This job has nothing to run.")
 
@@ -181,6 +213,8 @@ class Job:
         then: Jobs added with ``after`` set to this job when this one is added.
         id, state, transferred, error, started_at, finished_at: Set by the queue.
         cancel_requested: A cancel was asked for and cleanup is still running.
+        hold: ``""`` normally; ``"pausing"`` when the queue was paused while the job runs and it
+            has not reached a point where it can stop, ``"paused"`` once it stopped there.
     """
 
     title: str
@@ -200,6 +234,7 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     cancel_requested: bool = False
+    hold: str = ""
     detail: str = ""
     input_size: int = 0
     meter: RateMeter = field(default_factory=RateMeter, repr=False)
@@ -216,7 +251,7 @@ class Job:
     @property
     def eta(self) -> float | None:
         """Seconds left while running with a known total and moving, else ``None``."""
-        if self.state is not JobState.RUNNING or self.total <= 0 or self.stalled:
+        if self.state is not JobState.RUNNING or self.total <= 0 or self.stalled or self.hold:
             return None
         return self.meter.eta(self.total - self.transferred)
 
@@ -234,6 +269,7 @@ class Job:
         """Running, but no progress for :data:`STALL_SECONDS`."""
         return (
             self.state is JobState.RUNNING
+            and not self.hold
             and self.meter.idle_for(time.monotonic()) >= STALL_SECONDS
         )
 
@@ -244,6 +280,7 @@ class Job:
         self.error = ""
         self.started_at = self.finished_at = None
         self.cancel_requested = False
+        self.hold = ""
         self.detail = ""
         self.meter = RateMeter()
 
@@ -268,8 +305,14 @@ class _Progress:
         self._queue = queue
         self._job = job
 
-    def __call__(self, done: int) -> None:
+    def __call__(self, done: int) -> asyncio.Future[None] | None:
+        """Record progress; while the queue is paused, return a future to wait on.
+
+        A future (not a coroutine): a job that does not await its progress calls loses
+        nothing and triggers no "never awaited" warning; one that awaits stops right here.
+        """
         self._queue._on_progress(self._job, done)
+        return self._queue._hold_point(self._job)
 
     def set_total(self, total: int) -> None:
         self._job.total = max(0, total)
@@ -314,6 +357,10 @@ class JobQueue(QObject):
         super().__init__(parent)
         self._jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS.
+        self._cleanups: set[asyncio.Task[None]] = set()
+        #: Futures that running jobs wait on while the queue is paused.
+        self._held: list[asyncio.Future[None]] = []
         self._children: dict[str, list[Job]] = {}  # job id -> jobs waiting for it
         self._limits = dict(DEFAULT_LIMITS)
         self._paused = False
@@ -418,7 +465,9 @@ class JobQueue(QObject):
             size = local.stat().st_size
         except OSError:
             size = 0  # the job itself reports the readable error when it runs
-        job = Job(local.name, JobKind.UPLOAD, source=str(local), destination=path, total=size)
+        job = Job(
+            display_name(path), JobKind.UPLOAD, source=str(local), destination=path, total=size
+        )
         job.run = functools.partial(self._upload, backend, local, path, original_name)
         return self.add(job)
 
@@ -431,8 +480,9 @@ class JobQueue(QObject):
             size: The object's size if the caller knows it (from a listing); else it is looked up.
         """
         local = Path(local_path)
-        title = path.rsplit("/", 1)[-1]
-        job = Job(title, JobKind.DOWNLOAD, source=path, destination=str(local), total=size)
+        job = Job(
+            display_name(path), JobKind.DOWNLOAD, source=path, destination=str(local), total=size
+        )
         job.run = functools.partial(self._download, backend, path, local)
         return self.add(job)
 
@@ -440,7 +490,7 @@ class JobQueue(QObject):
         """Queue one job deleting every path in ``paths`` (counted in files, not bytes)."""
         items = list(paths)
         title = (
-            items[0].rsplit("/", 1)[-1]
+            display_name(items[0])
             if len(items) == 1
             else self.tr("Delete %n files", "", len(items))
         )
@@ -477,23 +527,58 @@ class JobQueue(QObject):
     ) -> None:
         for done, path in enumerate(paths, start=1):
             await backend.delete(path)
-            progress(done)
+            hold = progress(done)
+            if hold is not None:
+                await hold
 
     # ----------------------------------------------------------------- control
 
     def pause(self) -> None:
-        """Start no new job; running jobs carry on."""
+        """Start no new job, and hold running ones at their next progress report.
+
+        An upload stops between two parts, a download between two chunks; nothing is lost and
+        :meth:`resume` continues them. A job that reports no progress (a single small request)
+        finishes.
+        """
         if not self._paused:
             self._paused = True
+            for job in self._jobs.values():
+                if job.state is JobState.RUNNING and not job.cancel_requested:
+                    job.hold = "pausing"
+                    self.jobChanged.emit(job.id)
             self.pausedChanged.emit(True)
+            self._mark_dirty(None)
 
     def resume(self) -> None:
-        """Start queued jobs again (also after the queue stopped itself)."""
+        """Continue held jobs and start queued ones again (also after the queue stopped itself)."""
         self._stop_reason = None
         if self._paused:
             self._paused = False
+            now = time.monotonic()
+            for job in self._jobs.values():
+                if job.hold:
+                    job.hold = ""
+                    job.meter.reset(now, job.transferred)  # a pause is not a stall
+                    self.jobChanged.emit(job.id)
+            waiters, self._held = self._held, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
             self.pausedChanged.emit(False)
+            self._mark_dirty(None)
         self._schedule()
+
+    def _hold_point(self, job: Job) -> asyncio.Future[None] | None:
+        """A future that completes on :meth:`resume` if ``job`` must stop here, else ``None``."""
+        if not self._paused or job.cancel_requested or job.state is not JobState.RUNNING:
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._held.append(waiter)
+        if job.hold != "paused":
+            job.hold = "paused"
+            self.jobChanged.emit(job.id)
+            self._mark_dirty(None)
+        return waiter
 
     def set_limit(self, resource: str, n: int) -> None:
         """Allow ``n`` (at least 1) jobs of ``resource`` at once; running jobs are not stopped."""
@@ -528,8 +613,26 @@ class JobQueue(QObject):
             self._finish(job, JobState.CANCELLED)
         elif not job.cancel_requested:
             job.cancel_requested = True
+            job.hold = ""
             task.cancel()
             self.jobChanged.emit(job.id)
+            asyncio.get_running_loop().call_later(
+                CANCEL_GRACE_SECONDS, self._stop_waiting_for, job, task
+            )
+
+    def _stop_waiting_for(self, job: Job, task: asyncio.Task[None]) -> None:
+        """The cancelled job's cleanup still runs (a frozen server): show it cancelled now.
+
+        The task moves to the background set: :meth:`shutdown` still waits for it, and a retry
+        of the job gets a task of its own.
+        """
+        if self._tasks.get(job.id) is not task or task.done():
+            return
+        logger.warning("Cleanup of cancelled job %r continues in the background", job.title)
+        del self._tasks[job.id]
+        self._cleanups.add(task)
+        self._finish(job, JobState.CANCELLED)
+        self._schedule()
 
     def retry(self, job_id: str) -> bool:
         """Queue a failed or cancelled job again, with what it chains to and waits for.
@@ -583,7 +686,7 @@ class JobQueue(QObject):
         """
         self._closing = True
         self.cancel_all()
-        tasks = list(self._tasks.values())
+        tasks = [*self._tasks.values(), *self._cleanups]
         pending: set[asyncio.Task[None]] = set()
         if tasks:
             _done, pending = await asyncio.wait(tasks, timeout=timeout)
@@ -662,7 +765,13 @@ class JobQueue(QObject):
         await job.run(_Progress(self, job))
 
     def _on_task_done(self, job: Job, task: asyncio.Task[None]) -> None:
-        self._tasks.pop(job.id, None)
+        if self._tasks.get(job.id) is not task:
+            # A cleanup that outlived its grace period: the job was shown cancelled already.
+            self._cleanups.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                logger.info("Cleanup of %r ended: %s", job.title, task.exception())
+            return
+        del self._tasks[job.id]
         if task.cancelled():
             self._finish(job, JobState.CANCELLED)
         elif (exc := task.exception()) is None:
@@ -671,7 +780,7 @@ class JobQueue(QObject):
             self._stop_for_disk_full(job, exc)
         elif isinstance(exc, StorageError):
             logger.warning("Job %r failed: %s", job.title, exc, exc_info=exc)
-            self._finish(job, JobState.FAILED, str(exc))
+            self._finish(job, JobState.FAILED, describe(exc))
         else:
             logger.error("Job %r crashed", job.title, exc_info=exc)
             error = self.tr("unexpected error: {name}").format(name=type(exc).__name__)
@@ -681,18 +790,19 @@ class JobQueue(QObject):
     def _stop_for_disk_full(self, job: Job, exc: DiskFullError) -> None:
         """Put the job back in the queue and pause, so the rest do not fail one by one (F5)."""
         job.reset()
-        job.error = str(exc)
+        job.error = describe(exc)
         self.jobChanged.emit(job.id)
         self._mark_dirty(None)
         self.pause()
-        if self._stop_reason != str(exc):
-            self._stop_reason = str(exc)
-            self.queueStopped.emit(str(exc))
+        if self._stop_reason != job.error:
+            self._stop_reason = job.error
+            self.queueStopped.emit(job.error)
 
     def _finish(self, job: Job, state: JobState, error: str = "") -> None:
         job.state = state
         job.error = error
         job.cancel_requested = False
+        job.hold = ""
         job.finished_at = time.time()
         if state is JobState.DONE and job.total <= 0:
             job.total = job.transferred

@@ -1,15 +1,26 @@
 """The transfer queue panel: the job table, queue controls and the totals line.
 
 Buttons call the queue's plain methods; nothing here awaits. The progress column is painted by the
-style's own progress bar, so it looks native on every platform and costs no widget per row.
+style's own progress bar, so it looks native on every platform and costs no widget per row; a
+failed row shows why it failed there instead.
+
+Rows are shown running first, then failed, queued and finished (each group in queue order), so
+what moves and what needs the user stay at the top of the table however long the queue is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -31,7 +42,9 @@ from PySide6.QtWidgets import (
 from app.icons import icon
 from app.models.transfer_model import (
     Column,
+    JobIdRole,
     ProgressRole,
+    SortKeyRole,
     StateRole,
     TransferTableModel,
     describe_totals,
@@ -39,6 +52,9 @@ from app.models.transfer_model import (
 from app.services.transfers import RESOURCE_TRANSFER, JobQueue, JobState
 
 MAX_CONCURRENCY = 16
+#: The table asks for room for this many rows (the window's splitter decides in the end).
+VISIBLE_ROWS = 6
+FAILED_TEXT = "#b3261e"
 
 
 class ProgressBarDelegate(QStyledItemDelegate):
@@ -58,6 +74,9 @@ class ProgressBarDelegate(QStyledItemDelegate):
         background.text = ""
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
 
+        if index.data(StateRole) is JobState.FAILED:
+            self._paint_reason(painter, option, index)
+            return
         value = index.data(ProgressRole)
         percent = value if isinstance(value, int) else -1
         busy = percent < 0 and index.data(StateRole) is JobState.RUNNING
@@ -74,6 +93,51 @@ class ProgressBarDelegate(QStyledItemDelegate):
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
 
+    @staticmethod
+    def _paint_reason(
+        painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """A failed row: the reason in red where the bar was (cut; the tooltip has it all)."""
+        text = " ".join(str(index.data() or "").split())
+        rect = option.rect.adjusted(4, 0, -4, 0)
+        shown = option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+        painter.save()
+        painter.setPen(QColor(FAILED_TEXT))
+        flags = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        painter.drawText(rect, int(flags.value), shown)
+        painter.restore()
+
+
+class QueueOrderProxy(QSortFilterProxyModel):
+    """Shows the queue running first, then failed, queued and finished rows (stable order)."""
+
+    def __init__(self, model: TransferTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSourceModel(model)
+        self.setSortRole(SortKeyRole)
+        self.setDynamicSortFilter(True)
+        self.sort(0, Qt.SortOrder.AscendingOrder)
+
+
+class QueueTable(QTableView):
+    """The job table; it asks for room for :data:`VISIBLE_ROWS` rows, not Qt's 3 or so."""
+
+    def _rows_height(self) -> int:
+        header = self.horizontalHeader().sizeHint().height()
+        row = self.verticalHeader().defaultSectionSize()
+        return header + VISIBLE_ROWS * row + 2 * self.frameWidth()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), max(hint.height(), self._rows_height()))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        header = self.horizontalHeader().sizeHint().height()
+        row = self.verticalHeader().defaultSectionSize()
+        # At least three rows even when the window is short; six when there is room.
+        return QSize(hint.width(), max(hint.height(), header + 3 * row + 2 * self.frameWidth()))
+
 
 class TransferPanel(QWidget):
     """The queue as a table with pause/resume, cancel, retry and a concurrency setting.
@@ -87,6 +151,7 @@ class TransferPanel(QWidget):
         super().__init__(parent)
         self.queue = queue
         self.model = TransferTableModel(queue, self)
+        self.proxy = QueueOrderProxy(self.model, self)
         self.view = self._build_view()
         self.pause_button = self._button(
             "pauseQueueButton", self.tr("Pause"), "pause", self._toggle_pause
@@ -128,9 +193,9 @@ class TransferPanel(QWidget):
     # ----------------------------------------------------------------- building
 
     def _build_view(self) -> QTableView:
-        view = QTableView()
+        view = QueueTable()
         view.setObjectName("transferQueue")
-        view.setModel(self.model)
+        view.setModel(self.proxy)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setItemDelegateForColumn(Column.PROGRESS, ProgressBarDelegate(view))
@@ -174,9 +239,16 @@ class TransferPanel(QWidget):
     # ----------------------------------------------------------------- actions
 
     def selected_job_ids(self) -> list[str]:
-        """Ids of the selected rows, top to bottom."""
-        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
-        return [self.model.job_at(row).id for row in rows]
+        """Ids of the selected rows, top to bottom as shown."""
+        indexes = sorted(self.view.selectionModel().selectedRows(), key=lambda i: i.row())
+        return [str(index.data(JobIdRole)) for index in indexes]
+
+    def row_of(self, job_id: str) -> int | None:
+        """The row (as shown) of ``job_id``, or ``None``."""
+        source_row = self.model.row_of(job_id)
+        if source_row is None:
+            return None
+        return self.proxy.mapFromSource(self.model.index(source_row, 0)).row()
 
     def cancel_selected(self) -> None:
         """Cancel every selected job."""
@@ -227,7 +299,9 @@ class TransferPanel(QWidget):
         self.pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))
         self.pause_button.setIcon(icon("play" if paused else "pause"))
         self.pause_button.setToolTip(
-            self.tr("Start queued transfers again") if paused else self.tr("Start no new transfers")
+            self.tr("Continue the paused transfers")
+            if paused
+            else self.tr("Pause the running transfers (between parts) and start no new ones")
         )
         if not paused:
             self.message_label.hide()

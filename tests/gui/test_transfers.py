@@ -578,9 +578,13 @@ async def _exercise_model(queue: JobQueue, local: LocalStorageBackend, tmp_path:
     header = [model.headerData(c, Qt.Orientation.Horizontal) for c in Column]
     assert header == ["Name", "Direction", "Size", "Progress", "Speed", "ETA", "State"]
     row = [model.index(0, c).data() for c in Column]
-    assert row == ["m.bin", "Upload", "9.0 MiB", "100 %", "", "", "Done"]
+    # Rows name the user and recording (issue 12); the full path is in the tooltip.
+    assert row == ["user_000042 / rec-1 / m.bin", "Upload", "9.0 MiB", "100 %", "", "", "Done"]
+    assert f"{REC}/m.bin" in model.index(0, Column.NAME).data(Qt.ItemDataRole.ToolTipRole)
     assert model.index(1, Column.STATE).data() == "Failed"
     assert "File not found" in model.index(1, Column.NAME).data(Qt.ItemDataRole.ToolTipRole)
+    # A failed row says why where its progress bar would be.
+    assert "File not found" in model.index(1, Column.PROGRESS).data()
     assert model.index(2, Column.SIZE).data() == "10 steps"
     assert [model.index(r, 0).data(JobIdRole) for r in range(3)] == [
         upload.id,
@@ -623,7 +627,8 @@ async def test_panel_buttons_drive_the_queue(
     jobs = [queue.add(sleeper(f"job {i}", 0.1)) for i in range(4)]
     panel.view.selectRow(1)
     flags = QItemSelectionModel.SelectionFlag
-    panel.view.selectionModel().select(panel.model.index(2, 0), flags.Select | flags.Rows)
+    shown = panel.view.model()  # the panel's display order (running, failed, queued, done)
+    panel.view.selectionModel().select(shown.index(2, 0), flags.Select | flags.Rows)
     assert panel.selected_job_ids() == [jobs[1].id, jobs[2].id]
     qtbot.mouseClick(panel.cancel_selected_button, Qt.MouseButton.LeftButton)
     assert [job.state for job in jobs[1:3]] == [JobState.CANCELLED] * 2
