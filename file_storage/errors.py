@@ -206,3 +206,14 @@ __all__ = [
     "SyncSafetyError",
     "TLSVerificationError",
 ]
+
+
+class SyncIndexDamagedError(StorageError):
+    """The sync index file is not a readable SQLite database (damaged or overwritten).
+
+    The message names the file and how to rebuild it; the index only holds hints (hash cache,
+    sync history), so a fresh one loses no file.
+    """
+
+
+__all__ += ["SyncIndexDamagedError"]

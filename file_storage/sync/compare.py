@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,15 +26,29 @@ from pathlib import Path
 from file_storage.backends.base import ObjectInfo, StorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend
-from file_storage.errors import ObjectNotFoundError, SourceChangedError, StorageError
+from file_storage.errors import (
+    NotSupportedError,
+    ObjectNotFoundError,
+    SourceChangedError,
+    StorageError,
+)
 from file_storage.paths import validate_path
-from file_storage.sync.hashing import LocalHasher, Need, etag_proves, need_for
+from file_storage.sync.hashing import (
+    LocalHasher,
+    Need,
+    etag_proves,
+    multipart_count,
+    need_for,
+    uniform_part_size,
+)
 from file_storage.sync.index import LocalDigest, SyncIndex, SyncRecord, pair_id
 
 logger = logging.getLogger(__name__)
 
 #: Never compared or synced: the scratch folder (the sync trash lives inside it).
 EXCLUDED_TOP = "temp"
+#: The note of a file judged only by the sha256 its uploader recorded (no content check).
+UNVERIFIED_NOTE = "unverified: judged by the uploader's sha256 metadata; the ETag proves nothing"
 
 
 class FileState(enum.StrEnum):
@@ -51,12 +67,23 @@ class FileState(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
-    """A local file as listed: size and the stat identity the hash cache is keyed by."""
+    """A local file as listed: size and the stat identity the hash cache is keyed by.
+
+    Attributes:
+        ctime_ns: Changed by every write and metadata change, and settable by no one but the
+            kernel: an in-place edit that restores size and mtime still changes it. ``None``
+            (not known) means the file is never trusted by stat alone.
+    """
 
     path: str
     size: int
     mtime_ns: int
     inode: int
+    ctime_ns: int | None = None
+
+    def identity(self) -> tuple[int, int, int, int | None]:
+        """(size, mtime_ns, inode, ctime_ns): what must be unchanged to trust a cached hash."""
+        return self.size, self.mtime_ns, self.inode, self.ctime_ns
 
     @property
     def modified(self) -> datetime:
@@ -241,6 +268,7 @@ def record_of(entry: Entry, when: float) -> SyncRecord:
         entry.remote.etag,
         entry.remote.size,
         when,
+        entry.local.ctime_ns,
     )
 
 
@@ -256,10 +284,14 @@ def _history_current(entry: Entry) -> bool:
 
 
 def _local_unchanged_by_stat(lf: LocalFile, hist: SyncRecord) -> bool:
-    return (lf.size, lf.mtime_ns, lf.inode) == (
+    """Whether the file is provably untouched since the sync (a row without ctime is not)."""
+    if lf.ctime_ns is None or hist.local_ctime_ns is None:
+        return False
+    return lf.identity() == (
         hist.local_size,
         hist.local_mtime_ns,
         hist.local_inode,
+        hist.local_ctime_ns,
     )
 
 
@@ -327,9 +359,9 @@ class _Classifier:
             )
             return Entry(path, state, lf, sha256=current.sha256, history=hist)
         assert lf is not None
-        remote_sha = ro.sha256
-        if hist is not None and _remote_unchanged(ro, hist):
-            remote_sha = hist.sha256
+        # Our own record of this very ETag is trusted; the object's sha256 metadata is only a
+        # claim (anyone can write it), used when no content check is possible.
+        remote_sha = hist.sha256 if hist is not None and _remote_unchanged(ro, hist) else None
         same, digest, remote_sha, note = await self._same(lf, ro, remote_sha)
         entry = Entry(
             path,
@@ -362,28 +394,137 @@ class _Classifier:
         return entry
 
     async def _same(
-        self, lf: LocalFile, ro: ObjectInfo, remote_sha: str | None
+        self, lf: LocalFile, ro: ObjectInfo, known_sha: str | None
     ) -> tuple[bool, LocalDigest | None, str | None, str]:
-        """Decide by content; returns (same, local digest, remote SHA-256, note)."""
+        """Decide by content; returns (same, local digest, remote SHA-256, note).
+
+        Proof, best first: the sync history's SHA-256 for this very ETag (``known_sha``); the
+        ETag itself (a plain MD5, or a multipart ETag recomputed with a likely part size or
+        with the object's real part layout); only when no content check is possible, the
+        object's sha256 metadata, which is a claim: a content check that contradicts it wins.
+        """
         if lf.size != ro.size:
-            return False, None, remote_sha, "sizes differ"
-        if remote_sha:
+            return False, None, known_sha, "sizes differ"
+        if known_sha:
             digest = await self._digest(lf, Need())
-            return digest.sha256 == remote_sha, digest, remote_sha, ""
-        digest = await self._digest(lf, need_for(ro.etag, ro.size, self.preferred))
-        proven = etag_proves(digest, ro.etag, ro.size)
+            return digest.sha256 == known_sha, digest, known_sha, ""
+        proven, digest = await self.check_content(lf, ro)
         if proven is not None:
             return proven, digest, digest.sha256 if proven else None, ""
         async with self._heads:
             self.stats.head_requests += 1
             info = await self.remote.stat(ro.path)
         if info.sha256:
-            return digest.sha256 == info.sha256, digest, info.sha256, ""
+            return (
+                digest.sha256 == info.sha256,
+                digest,
+                info.sha256,
+                UNVERIFIED_NOTE,
+            )
         return False, digest, None, "content cannot be verified from the ETag; treated as different"
+
+    async def check_content(self, lf: LocalFile, ro: ObjectInfo) -> tuple[bool | None, LocalDigest]:
+        """What the object's ETag proves about the local file (same size assumed).
+
+        Returns:
+            ``True``/``False`` when the ETag decides (a plain MD5, or a multipart ETag recomputed
+            with a usual part size or the object's real layout), ``None`` when it cannot (an
+            opaque ETag, or a server that tells no layout), with the local digest.
+        """
+        cached = self.hasher.cached(lf.path, lf.size, lf.mtime_ns, lf.inode, lf.ctime_ns)
+        decided = None if cached is None else etag_proves(cached, ro.etag, ro.size)
+        if cached is not None and decided is not None:
+            return decided, cached
+        count = multipart_count(ro.etag)
+        need = need_for(ro.etag, ro.size, self.preferred)
+        layout: list[int] | None = None
+        if count is not None and not need.part_sizes:
+            # No usual part size gives this many parts: ask the real layout (one HEAD) rather
+            # than read the file once for nothing.
+            layout = await self._layout(ro, exact=False)
+            if layout is not None and (size := uniform_part_size(layout)) is not None:
+                need = Need(part_sizes=(size,))
+        digest = await self._digest(lf, need)
+        proven = etag_proves(digest, ro.etag, ro.size)
+        if proven is None and count is not None:
+            proven, digest = await self._by_layout(lf, ro, digest, layout)
+        return proven, digest
+
+    async def _layout(self, ro: ObjectInfo, *, exact: bool) -> list[int] | None:
+        """The object's part lengths from the remote (``None``: unknown or not multipart)."""
+        fetch = getattr(self.remote, "part_sizes", None)
+        if fetch is None:
+            return None
+        async with self._heads:
+            self.stats.head_requests += 1
+            try:
+                layout = await _call_part_sizes(fetch, ro.path, ro.etag, exact=exact)
+            except NotSupportedError as exc:
+                logger.info("no part layout for %s: %s", ro.path, exc)
+                return None
+        if not layout or sum(layout) != ro.size or len(layout) != multipart_count(ro.etag):
+            return None
+        return layout
+
+    async def _by_layout(
+        self, lf: LocalFile, ro: ObjectInfo, digest: LocalDigest, layout: list[int] | None
+    ) -> tuple[bool | None, LocalDigest]:
+        """Recompute the multipart ETag with the object's real layout: a decisive answer.
+
+        A layout guessed from part 1 alone that does not match is confirmed with every part's
+        length before the answer is "different" (with one or two parts, part 1's length and the
+        total already are the whole layout).
+        """
+        if layout is None:
+            layout = await self._layout(ro, exact=False)
+            if layout is None:
+                return None, digest
+        proven, digest = await self._layout_matches(lf, ro, digest, layout)
+        if proven or len(layout) <= 2:
+            return proven, digest
+        exact = await self._layout(ro, exact=True)
+        if exact is None:
+            return None, digest
+        if exact != layout:
+            proven, digest = await self._layout_matches(lf, ro, digest, exact)
+        return proven, digest
+
+    async def _layout_matches(
+        self, lf: LocalFile, ro: ObjectInfo, digest: LocalDigest, layout: list[int]
+    ) -> tuple[bool, LocalDigest]:
+        size = uniform_part_size(layout)
+        if size is not None:
+            digest = await self._digest(lf, Need(part_sizes=(size,)))
+            return digest.parts.get(size) == ro.etag, digest
+        full = self.local.base_path / lf.path
+        sha, etag = await self.hasher.layout_etag(full, layout)
+        if sha != digest.sha256:
+            raise SourceChangedError(
+                f"{lf.path} changed while it was being compared.", path=lf.path
+            )
+        return etag == ro.etag, digest
 
     async def _digest(self, lf: LocalFile, need: Need) -> LocalDigest:
         full = self.local.base_path / lf.path
-        return await self.hasher.digest(lf.path, full, lf.size, lf.mtime_ns, lf.inode, need)
+        return await self.hasher.digest(
+            lf.path, full, lf.size, lf.mtime_ns, lf.inode, need, ctime_ns=lf.ctime_ns
+        )
+
+
+async def _call_part_sizes(
+    fetch: Callable[..., Awaitable[list[int] | None]], path: str, etag: str | None, *, exact: bool
+) -> list[int] | None:
+    """Call the remote's ``part_sizes`` with whichever options it takes (``exact``, ``etag``)."""
+    try:
+        accepted = inspect.signature(fetch).parameters
+    except (TypeError, ValueError):
+        accepted = {}  # type: ignore[assignment]
+    kwargs: dict[str, object] = {}
+    if "exact" in accepted:
+        kwargs["exact"] = exact
+    if "etag" in accepted:
+        kwargs["etag"] = etag
+    return await fetch(path, **kwargs)
 
 
 async def _list_local(
@@ -395,7 +536,7 @@ async def _list_local(
     async for page in local.iter_pages(prefix):
         paths = [info.path for info in page.files if not is_excluded(info.path)]
         for path, st in await asyncio.to_thread(_stat_many, base, paths):
-            files[path] = LocalFile(path, st.st_size, st.st_mtime_ns, st.st_ino)
+            files[path] = LocalFile(path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
         skipped.extend(
             (name, "not a safe storage path (skipped)")
             for name in page.unsafe_keys

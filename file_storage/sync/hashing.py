@@ -6,7 +6,8 @@ current ETag, a plain MD5 ETag (single-part upload without SSE-KMS), or a multip
 mtimes alone never decide that two files are identical.
 
 Local digests are cached in the :class:`~file_storage.sync.index.SyncIndex` by (size,
-``mtime_ns``, inode); the SHA-256 the local backend keeps in an extended attribute is used too.
+``mtime_ns``, ``ctime_ns``, inode). The SHA-256 the local backend keeps in an extended attribute
+is not used here: it is keyed by size and mtime only, which an in-place edit can keep.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from file_storage.backends.local import read_sha256_xattr
 from file_storage.backends.s3_transfer import choose_part_size
 from file_storage.errors import SourceChangedError
 from file_storage.sync.index import LocalDigest, SyncIndex
@@ -65,6 +65,48 @@ def multipart_etag(part_md5s: Iterable[bytes]) -> str:
     return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"  # noqa: S324
 
 
+def uniform_part_size(layout: Sequence[int]) -> int | None:
+    """The part size of a layout where every part but the last has it (and the last is not
+    longer); ``None`` for an irregular layout."""
+    if not layout or any(size != layout[0] for size in layout[:-1]) or layout[-1] > layout[0]:
+        return None
+    return layout[0]
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def hash_file_layout(path: Path, layout: Sequence[int]) -> tuple[os.stat_result, str, str]:
+    """Read ``path`` once: its stat, SHA-256 and the multipart ETag for exactly ``layout``.
+
+    For objects whose parts differ in length (blocking; call it in a worker thread).
+
+    Raises:
+        SourceChangedError: The file changed while it was read.
+        OSError: It could not be read.
+    """
+    sha = hashlib.sha256()
+    digests: list[bytes] = []
+    with open(path, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        for size in layout:
+            part = hashlib.md5()  # noqa: S324 - S3's ETag, not security
+            remaining = size
+            while remaining and (chunk := handle.read(min(READ_SIZE, remaining))):
+                sha.update(chunk)
+                part.update(chunk)
+                remaining -= len(chunk)
+            digests.append(part.digest())
+        while chunk := handle.read(READ_SIZE):  # longer than the layout: a different ETag
+            sha.update(chunk)
+            digests.append(b"")
+        after = os.fstat(handle.fileno())
+    if _identity(before) != _identity(after):
+        raise SourceChangedError(f"{path} changed while it was being compared.", path=str(path))
+    return after, sha.hexdigest(), multipart_etag(digests)
+
+
 def hash_file(
     path: Path, *, md5: bool, part_sizes: Sequence[int] = ()
 ) -> tuple[os.stat_result, str, str | None, dict[int, str]]:
@@ -97,7 +139,7 @@ def hash_file(
                         current[size] = hashlib.md5()  # noqa: S324
                         filled[size] = 0
         after = os.fstat(handle.fileno())
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+    if _identity(before) != _identity(after):
         raise SourceChangedError(f"{path} changed while it was being compared.", path=str(path))
     etags: dict[int, str] = {}
     for size in part_sizes:
@@ -138,33 +180,38 @@ class LocalHasher:
         if self._index is not None:
             self._cache.update(await self._index.load_hashes(self._root, prefix))
 
-    def cached(self, path: str, size: int, mtime_ns: int, inode: int) -> LocalDigest | None:
-        """Return the cached digest if it still matches the file's stat identity."""
+    def cached(
+        self, path: str, size: int, mtime_ns: int, inode: int, ctime_ns: int | None
+    ) -> LocalDigest | None:
+        """Return the cached digest if it still matches the file's whole stat identity."""
         digest = self._cache.get(path)
-        return digest if digest is not None and digest.matches(size, mtime_ns, inode) else None
+        if digest is None or ctime_ns is None:
+            return None
+        return digest if digest.matches(size, mtime_ns, inode, ctime_ns) else None
 
     async def digest(
-        self, path: str, full: Path, size: int, mtime_ns: int, inode: int, need: Need = Need()
+        self,
+        path: str,
+        full: Path,
+        size: int,
+        mtime_ns: int,
+        inode: int,
+        need: Need = Need(),
+        *,
+        ctime_ns: int | None = None,
     ) -> LocalDigest:
         """Return a digest of ``full`` holding at least what ``need`` asks for.
+
+        Without ``ctime_ns`` the cache is not consulted (the file is read).
 
         Raises:
             SourceChangedError: The file changed while being read.
             OSError: The file could not be read.
         """
-        known = self.cached(path, size, mtime_ns, inode)
+        known = self.cached(path, size, mtime_ns, inode, ctime_ns)
         missing_parts = tuple(p for p in need.part_sizes if known is None or p not in known.parts)
         if known is not None and not missing_parts and (not need.md5 or known.md5 is not None):
             return known
-        if known is None and not need.md5 and not need.part_sizes:
-            st = await asyncio.to_thread(os.stat, full)
-            recorded = read_sha256_xattr(full, st)
-            if recorded is not None and (st.st_size, st.st_mtime_ns, st.st_ino) == (
-                size,
-                mtime_ns,
-                inode,
-            ):
-                return self._remember(path, LocalDigest(size, mtime_ns, inode, recorded))
         want_md5 = need.md5 or known is None or known.md5 is not None
         async with self._limit:
             st, sha, md5, etags = await asyncio.to_thread(
@@ -175,8 +222,18 @@ class LocalHasher:
         parts = dict(known.parts) if known is not None and known.sha256 == sha else {}
         parts.update(etags)
         return self._remember(
-            path, LocalDigest(st.st_size, st.st_mtime_ns, st.st_ino, sha, md5, parts)
+            path,
+            LocalDigest(st.st_size, st.st_mtime_ns, st.st_ino, sha, md5, parts, st.st_ctime_ns),
         )
+
+    async def layout_etag(self, full: Path, layout: Sequence[int]) -> tuple[str, str]:
+        """SHA-256 and the multipart ETag of ``full`` for an irregular part layout (not cached:
+        such layouts are rare, and belong to one object, not to the file)."""
+        async with self._limit:
+            st, sha, etag = await asyncio.to_thread(hash_file_layout, full, layout)
+        self.files_read += 1
+        self.bytes_read += st.st_size
+        return sha, etag
 
     def remember(self, path: str, digest: LocalDigest) -> LocalDigest:
         """Cache a digest computed elsewhere (after a verified transfer)."""

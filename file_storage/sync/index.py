@@ -3,13 +3,20 @@
 Three tables, all keyed by a store (or store pair) id and a storage path:
 
 * ``local_hash``: SHA-256, MD5 and multipart ETags of local files, valid while the file's size,
-  ``mtime_ns`` and inode are unchanged. A second compare of unchanged files reads no content.
+  ``mtime_ns``, ``ctime_ns`` and inode are unchanged. A second compare of unchanged files reads
+  no content. ``ctime_ns`` is in the key because an in-place edit can restore size and mtime
+  (tag editors do), but nothing but the kernel sets ctime.
 * ``sync_state``: what both sides held after the last sync of a (local, remote) pair, so a later
   compare can tell "changed here" from "changed there" and a delete from a new file.
 * ``location``: which store holds each file of a HYBRID backend.
 
 One connection in WAL mode, used from one dedicated worker thread, so no blocking SQLite call
 ever runs on the event loop and calls are serialised without locks.
+
+Everything here is a hint, never proof for a delete. An index of an older schema is upgraded in
+place (its rows lack ``ctime_ns``, so they are simply not trusted and get rebuilt); a damaged file
+raises :class:`~file_storage.errors.SyncIndexDamagedError`, whose message says how to rebuild it
+(:func:`set_aside` moves it away; a fresh index loses no file, only hints).
 """
 
 from __future__ import annotations
@@ -20,17 +27,19 @@ import json
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from file_storage.errors import StorageError
+from file_storage.errors import StorageError, SyncIndexDamagedError
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+#: 2 added ``local_hash.ctime_ns`` and ``sync_state.local_ctime_ns`` (NULL in older rows).
+SCHEMA_VERSION = 2
 APP_ORGANIZATION = "LeapSync"
 APP_NAME = "Leap Sync"
 INDEX_FILE_NAME = "sync-index.sqlite3"
@@ -39,14 +48,14 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS local_hash (
     root TEXT NOT NULL, path TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
-    sha256 TEXT NOT NULL, md5 TEXT, parts TEXT NOT NULL DEFAULT '{}',
+    sha256 TEXT NOT NULL, md5 TEXT, parts TEXT NOT NULL DEFAULT '{}', ctime_ns INTEGER,
     PRIMARY KEY (root, path)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_state (
     pair TEXT NOT NULL, path TEXT NOT NULL,
     local_size INTEGER NOT NULL, local_mtime_ns INTEGER NOT NULL, local_inode INTEGER NOT NULL,
     sha256 TEXT NOT NULL, remote_etag TEXT, remote_size INTEGER NOT NULL,
-    synced_at REAL NOT NULL,
+    synced_at REAL NOT NULL, local_ctime_ns INTEGER,
     PRIMARY KEY (pair, path)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS location (
@@ -54,6 +63,12 @@ CREATE TABLE IF NOT EXISTS location (
     PRIMARY KEY (store, path)
 ) WITHOUT ROWID;
 """
+#: Columns added after version 1: (table, column, type). Older rows get NULL (never trusted).
+_ADDED_COLUMNS = (
+    ("local_hash", "ctime_ns", "INTEGER"),
+    ("sync_state", "local_ctime_ns", "INTEGER"),
+)
+REBUILD_HINT = "leap-storage rebuild-index"
 
 
 def default_data_dir(
@@ -90,10 +105,13 @@ def pair_id(local_root: str | Path, remote_description: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LocalDigest:
-    """Content identity of one local file, valid for the recorded size, mtime and inode.
+    """Content identity of one local file, valid for the recorded size, mtime, ctime and inode.
 
     Attributes:
-        parts: Multipart ETags already computed, by part size.
+        parts: Multipart ETags already computed, by part size (``0``: the exact layout of the
+            remote object, see :data:`~file_storage.sync.hashing.LAYOUT_KEY`).
+        ctime_ns: The file's ctime when it was hashed; ``None`` (a row of an older index, or a
+            digest recorded without it) never matches, so such a digest is never trusted.
     """
 
     size: int
@@ -102,15 +120,26 @@ class LocalDigest:
     sha256: str
     md5: str | None = None
     parts: dict[int, str] = field(default_factory=dict)
+    ctime_ns: int | None = None
 
-    def matches(self, size: int, mtime_ns: int, inode: int) -> bool:
+    def matches(self, size: int, mtime_ns: int, inode: int, ctime_ns: int) -> bool:
         """Tell whether this digest still describes a file with that stat identity."""
-        return (self.size, self.mtime_ns, self.inode) == (size, mtime_ns, inode)
+        return self.ctime_ns is not None and (
+            self.size,
+            self.mtime_ns,
+            self.inode,
+            self.ctime_ns,
+        ) == (size, mtime_ns, inode, ctime_ns)
 
 
 @dataclass(frozen=True, slots=True)
 class SyncRecord:
-    """Both sides of one file right after it was last synced (same content, sha256)."""
+    """Both sides of one file right after it was last synced (same content, sha256).
+
+    Attributes:
+        local_ctime_ns: The local file's ctime then; ``None`` (older rows) makes a compare read
+            the file instead of trusting its size, mtime and inode.
+    """
 
     path: str
     local_size: int
@@ -120,6 +149,7 @@ class SyncRecord:
     remote_etag: str | None
     remote_size: int
     synced_at: float
+    local_ctime_ns: int | None = None
 
 
 class SyncIndex:
@@ -160,20 +190,42 @@ class SyncIndex:
     def _open_sync(self) -> None:
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(str(self.path), check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=5000")
+            _refuse_newer(conn, self.path)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=5000")
             conn.executescript(_SCHEMA)
+            _add_missing_columns(conn)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.commit()
         except sqlite3.Error as exc:
-            raise StorageError(
-                f"Cannot open the sync index {self.path}: {exc}. Check that the folder is "
-                "writable, or set STORAGE_SYNC_INDEX_PATH."
-            ) from exc
+            if conn is not None:
+                conn.close()
+            raise self._translate(exc, "open") from exc
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
         self._conn = conn
+
+    def _translate(self, exc: sqlite3.Error, doing: str) -> StorageError:
+        """One line for the user: a damaged file says how to rebuild it."""
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            return SyncIndexDamagedError(
+                f"The sync index {self.path} is damaged ({exc}). It holds only hints (hash "
+                f"cache, sync history), so nothing is lost by rebuilding it: run "
+                f"`{REBUILD_HINT}` (it moves the damaged file aside), or move the file away "
+                "yourself.",
+                path=str(self.path),
+            )
+        return StorageError(
+            f"Cannot {doing} the sync index {self.path}: {exc}. Check that the folder is "
+            "writable, or set STORAGE_SYNC_INDEX_PATH.",
+            path=str(self.path),
+        )
 
     async def close(self) -> None:
         """Close the database; safe to call twice."""
@@ -193,7 +245,10 @@ class SyncIndex:
         if self._executor is None:
             raise StorageError("The sync index is not open.")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.Error as exc:
+            raise self._translate(exc, "use") from exc
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -208,7 +263,7 @@ class SyncIndex:
 
     def _load_hashes(self, root: str, prefix: str) -> dict[str, LocalDigest]:
         rows = self._db().execute(
-            "SELECT path, size, mtime_ns, inode, sha256, md5, parts FROM local_hash "
+            "SELECT path, size, mtime_ns, inode, sha256, md5, parts, ctime_ns FROM local_hash "
             "WHERE root = ? AND (? = '' OR path = ? OR (path >= ? AND path < ?))",
             (root, *_prefix_args(prefix)),
         )
@@ -220,20 +275,33 @@ class SyncIndex:
                 sha256,
                 md5,
                 {int(k): v for k, v in json.loads(parts).items()},
+                ctime_ns,
             )
-            for path, size, mtime_ns, inode, sha256, md5, parts in rows
+            for path, size, mtime_ns, inode, sha256, md5, parts, ctime_ns in rows
         }
 
     async def save_hashes(self, root: str, digests: Iterable[tuple[str, LocalDigest]]) -> None:
         """Store digests of local files (replacing older ones of the same paths)."""
         rows = [
-            (root, path, d.size, d.mtime_ns, d.inode, d.sha256, d.md5, json.dumps(d.parts))
+            (
+                root,
+                path,
+                d.size,
+                d.mtime_ns,
+                d.inode,
+                d.sha256,
+                d.md5,
+                json.dumps(d.parts),
+                d.ctime_ns,
+            )
             for path, d in digests
         ]
         if rows:
             await self._run(
                 self._write_many,
-                "INSERT OR REPLACE INTO local_hash VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO local_hash "
+                "(root, path, size, mtime_ns, inode, sha256, md5, parts, ctime_ns) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -246,7 +314,7 @@ class SyncIndex:
     def _load_history(self, pair: str, prefix: str) -> dict[str, SyncRecord]:
         rows = self._db().execute(
             "SELECT path, local_size, local_mtime_ns, local_inode, sha256, remote_etag, "
-            "remote_size, synced_at FROM sync_state "
+            "remote_size, synced_at, local_ctime_ns FROM sync_state "
             "WHERE pair = ? AND (? = '' OR path = ? OR (path >= ? AND path < ?))",
             (pair, *_prefix_args(prefix)),
         )
@@ -265,13 +333,16 @@ class SyncIndex:
                 r.remote_etag,
                 r.remote_size,
                 r.synced_at,
+                r.local_ctime_ns,
             )
             for r in records
         ]
         if rows:
             await self._run(
                 self._write_many,
-                "INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sync_state (pair, path, local_size, local_mtime_ns, "
+                "local_inode, sha256, remote_etag, remote_size, synced_at, local_ctime_ns) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -329,6 +400,42 @@ class SyncIndex:
         db = self._db()
         with db:
             db.executemany(sql, rows)
+
+
+def _refuse_newer(conn: sqlite3.Connection, path: str | Path) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"The sync index {path} was written by a newer version of Leap Sync (schema "
+            f"{version}); update the app, or run `{REBUILD_HINT}` to start a fresh one.",
+            path=str(path),
+        )
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Upgrade an index written by an older version in place (rows keep NULL there)."""
+    for table, column, kind in _ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def set_aside(path: Path, *, now: float | None = None) -> Path | None:
+    """Move a (damaged) index and its WAL files aside so a fresh one is created; return where.
+
+    Nothing is deleted: the old file stays beside the new one as ``<name>.damaged-<stamp>``.
+    Returns ``None`` if there was no index file.
+    """
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    moved = path.with_name(f"{path.name}.damaged-{stamp}")
+    os.replace(path, moved)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            os.replace(extra, moved.with_name(moved.name + suffix))
+    return moved
 
 
 def _prefix_args(prefix: str) -> tuple[str, str, str, str]:

@@ -5,24 +5,36 @@ of every local file that S3 does not already hold with the same content, runs it
 progress and an ETA, verifies every object, and records each verified file in the sync index as
 soon as it is done. Killed or cancelled, it resumes on the next run without re-sending anything
 already verified (the compare finds those identical from the index alone, reading no content).
-Local copies are deleted only when asked, and only after their copy was verified.
 ``to="local"`` goes the other way.
+
+Sources are deleted only when asked, and only after :func:`~file_storage.sync.proof.prove_same`
+proved, from bytes read at that moment on both sides, that the other side holds the same content:
+the index and the compare are hints, never proof for a delete. Every deleted path is listed in the
+report; a source that cannot be proven is kept and named with the reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
+from file_storage.backends.s3 import S3StorageBackend
+from file_storage.errors import StorageError
 from file_storage.path_builder import StoragePathBuilder
 from file_storage.progress import ProgressCallback, report_progress
 from file_storage.sync.compare import FileState, compare
 from file_storage.sync.execute import Runner, StepWork, SyncExecutor, direct_runner
 from file_storage.sync.index import SyncIndex, pair_id
 from file_storage.sync.plan import Action, SyncMode, SyncPlan, build_plan
+from file_storage.sync.proof import Proof, prove_same
+
+logger = logging.getLogger(__name__)
 
 SHARED = "(shared)"
 
@@ -59,7 +71,13 @@ class MigrationProgress:
 
 @dataclass(slots=True)
 class MigrationReport:
-    """The end-of-run report."""
+    """The end-of-run report.
+
+    Attributes:
+        deleted: Source paths deleted (each proven equal on the other side first).
+        failed: ``(path, reason)`` of copies that failed, and of sources kept because their
+            copy could not be proven equal just before the delete.
+    """
 
     direction: str
     plan: SyncPlan
@@ -67,6 +85,7 @@ class MigrationReport:
     bytes_copied: int = 0
     already_present: int = 0
     sources_deleted: int = 0
+    deleted: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     per_user: dict[str, UserTotals] = field(default_factory=dict)
@@ -96,8 +115,8 @@ async def migrate(
 
     Args:
         to: ``"remote"`` (local -> S3) or ``"local"`` (S3 -> local).
-        delete_source: Delete each source file once its copy is verified (also files that
-            were already present and identical).
+        delete_source: Delete each source file once its copy is proven equal from bytes read
+            just before the delete (also files that were already present and identical).
         dry_run: Stop after planning.
         runner: Runs each copy (the app's job queue, or :func:`direct_runner`).
         on_progress: Called after each file and during transfers.
@@ -131,15 +150,19 @@ async def migrate(
     if dry_run:
         report.seconds = time.monotonic() - started
         return report
-    source: StorageBackend = local if upward else remote
     await index.set_locations(
         _store_id(local, remote), [(path, "remote" if upward else "local") for path in present]
     )
     store = _store_id(local, remote)
+    deleter = _SourceDeleter(local, remote, index, store, report, upward=upward)
     if delete_source:
-        for path in present:
-            await _delete_source(source, index, store, path)
-            report.sources_deleted += 1
+        proofs = asyncio.Semaphore(concurrency)
+
+        async def delete_present(path: str) -> None:
+            async with proofs:
+                await deleter.delete(path)
+
+        await asyncio.gather(*(delete_present(path) for path in present))
 
     tracker = _Tracker(report, on_progress)
 
@@ -153,8 +176,7 @@ async def migrate(
 
         await runner(action, tracked)
         if delete_source:
-            await _delete_source(source, index, store, action.path)
-            report.sources_deleted += 1
+            await deleter.delete(action.path)
 
     executor = SyncExecutor(
         local,
@@ -169,16 +191,72 @@ async def migrate(
     result = await executor.execute(plan)
     report.files_copied = result.files_copied
     report.bytes_copied = result.bytes_copied
-    report.failed = [(action.path, message) for action, message in result.failed]
+    report.failed = [(action.path, message) for action, message in result.failed] + deleter.kept
+    report.deleted.sort()
     report.seconds = time.monotonic() - started
     return report
 
 
-async def _delete_source(source: StorageBackend, index: SyncIndex, store: str, path: str) -> None:
-    """Delete a verified source copy and its sync history (one side only now, on purpose:
-    a later sync must not read the missing copy as a deletion to propagate)."""
-    await source.delete(path)
-    await index.forget_synced(store, [path])
+class _SourceDeleter:
+    """Deletes sources one by one, each only after a fresh proof that the copy is the same."""
+
+    def __init__(
+        self,
+        local: LocalStorageBackend,
+        remote: StorageBackend,
+        index: SyncIndex,
+        store: str,
+        report: MigrationReport,
+        *,
+        upward: bool,
+    ) -> None:
+        self.local = local
+        self.remote = remote
+        self.index = index
+        self.store = store
+        self.report = report
+        self.upward = upward
+        self.preferred = (remote.tuning.part_size,) if isinstance(remote, S3StorageBackend) else ()
+        self.kept: list[tuple[str, str]] = []
+
+    async def delete(self, path: str) -> None:
+        """Prove, then delete the source copy of ``path``; a doubt keeps it (and names it)."""
+        try:
+            proof = await prove_same(self.local, self.remote, path, preferred=self.preferred)
+            if not proof.same:
+                self._keep(path, proof.how)
+                return
+            if self.upward:
+                await self._delete_local(path, proof)
+            else:
+                await self._delete_remote(path, proof)
+        except (StorageError, OSError) as exc:
+            self._keep(path, f"could not be proven equal: {exc}")
+            return
+        # One side only now, on purpose: a later sync must not read the missing copy as a
+        # deletion to propagate.
+        await self.index.forget_synced(self.store, [path])
+        self.report.deleted.append(path)
+        self.report.sources_deleted += 1
+        logger.info("migrate: deleted source %s (%s)", path, proof.how)
+
+    def _keep(self, path: str, why: str) -> None:
+        self.kept.append((path, f"source kept, not deleted: {why}"))
+        logger.warning("migrate: kept source %s: %s", path, why)
+
+    async def _delete_local(self, path: str, proof: Proof) -> None:
+        full = await self.local.resolve(path)
+        st = await asyncio.to_thread(os.stat, full)
+        if (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns) != proof.local:
+            raise StorageError(f"{path} changed locally while it was being checked.", path=path)
+        await self.local.delete(path)
+
+    async def _delete_remote(self, path: str, proof: Proof) -> None:
+        now = await self.remote.stat(path)
+        assert proof.remote is not None
+        if (now.etag, now.size) != (proof.remote.etag, proof.remote.size):
+            raise StorageError(f"{path} changed in the store while it was being checked.")
+        await self.remote.delete(path)
 
 
 def _store_id(local: LocalStorageBackend, remote: StorageBackend) -> str:
