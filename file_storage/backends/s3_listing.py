@@ -9,8 +9,10 @@ twenty times faster. Transient failures are retried with capped exponential back
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import random
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,11 +24,21 @@ from urllib.parse import unquote_plus
 import aiohttp
 
 from file_storage.backends.s3_errors import S3Context, translate_error_code, translate_s3_error
+from file_storage.errors import ClockSkewError, StorageError
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {500, 502, 503, 504}
 RETRYABLE_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+
+#: How long a presigned listing URL is valid. A clock this far behind the server's makes every
+#: listing fail as "expired" (header-signed requests get +-15 minutes instead).
+PRESIGN_EXPIRES_S = 900
+#: A server clock this far from ours, seen on a refused request, means our clock is the problem.
+CLOCK_SKEW_S = 300.0
+#: What servers say when a presigned URL is outside its validity window (AWS, SeaweedFS, MinIO,
+#: Ceph): "Request has expired", "Request is not valid yet", "...too skewed".
+_CLOCK_MESSAGE = re.compile(r"(?i)request has expired|not yet valid|not valid yet|skew")
 
 
 @dataclass(slots=True)
@@ -51,17 +63,27 @@ def _local(tag: str) -> str:
 
 
 def parse_list_page(body: bytes) -> RawPage:
-    """Parse a ``ListBucketResult`` (keys URL-encoded, as requested with EncodingType=url)."""
+    """Parse a ``ListBucketResult``; names are URL-decoded only if the answer says they are.
+
+    We ask for ``EncodingType=url`` (XML 1.0 cannot carry every character a key may hold), but a
+    server may ignore the request and send keys as they are: then ``a b+c.txt`` is already the
+    name, and decoding it would turn it into ``a b c.txt``. So keys and common prefixes are
+    decoded only when the answer has ``<EncodingType>url</EncodingType>`` (wherever it appears
+    in the document), as botocore does. Decoding is ``unquote_plus``, botocore's choice too:
+    a server that encodes must send a literal ``+`` as ``%2B``, and SeaweedFS sends a space in a
+    key as ``+``. The continuation token is opaque and never decoded.
+    """
     root = ET.fromstring(body)  # noqa: S314 - the endpoint is configured by the user, not a third party
     page = RawPage()
     truncated = False
+    url_encoded = False
     for child in root:
         tag = _local(child.tag)
         if tag == "Contents":
             values = {_local(item.tag): item.text or "" for item in child}
             page.objects.append(
                 RawObject(
-                    key=unquote_plus(values.get("Key", "")),
+                    key=values.get("Key", ""),
                     size=int(values.get("Size", "0")),
                     modified=datetime.fromisoformat(
                         values.get("LastModified", "1970-01-01T00:00:00Z")
@@ -72,11 +94,17 @@ def parse_list_page(body: bytes) -> RawPage:
         elif tag == "CommonPrefixes":
             for item in child:
                 if _local(item.tag) == "Prefix" and item.text:
-                    page.prefixes.append(unquote_plus(item.text))
+                    page.prefixes.append(item.text)
+        elif tag == "EncodingType":
+            url_encoded = (child.text or "").strip().lower() == "url"
         elif tag == "IsTruncated":
             truncated = (child.text or "").strip().lower() == "true"
         elif tag == "NextContinuationToken":
             page.next_token = child.text
+    if url_encoded:
+        for obj in page.objects:
+            obj.key = unquote_plus(obj.key)
+        page.prefixes = [unquote_plus(prefix) for prefix in page.prefixes]
     if not truncated:
         page.next_token = None
     return page
@@ -157,12 +185,13 @@ class FastLister:
     async def _fetch(self, params: dict[str, Any], key_prefix: str) -> bytes:
         ctx = S3Context("list", self._bucket, self._endpoint, key_prefix or None)
         for attempt in range(1, self._max_attempts + 1):
-            url = await self._presign("list_objects_v2", Params=params, ExpiresIn=900)
+            url = await self._presign("list_objects_v2", Params=params, ExpiresIn=PRESIGN_EXPIRES_S)
             self._on_request()
             try:
                 async with self._http.get(url) as response:
                     body = await response.read()
                     status = response.status
+                    server_date = response.headers.get("Date")
             except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
                 if attempt == self._max_attempts:
                     raise translate_s3_error(exc, ctx) from None
@@ -176,8 +205,55 @@ class FastLister:
             ) and attempt < self._max_attempts:
                 await _backoff(attempt)
                 continue
-            raise translate_error_code(code, status, message, ctx)
+            raise clock_error(code, status, message, server_date, ctx) or translate_error_code(
+                code, status, message, ctx
+            )
         raise AssertionError("unreachable")
+
+
+def clock_error(
+    code: str,
+    status: int,
+    message: str | None,
+    server_date: str | None,
+    ctx: S3Context,
+    *,
+    now: float | None = None,
+) -> StorageError | None:
+    """The clock-skew error for a refused listing whose cause is this computer's clock, or None.
+
+    A presigned URL carries its signing time: with our clock 20 minutes slow, the server finds it
+    expired and answers ``AccessDenied`` ("Request has expired"), which would otherwise read as a
+    missing permission. Two signs point at the clock: the server's message, and the server's
+    ``Date`` header far from our own time.
+    """
+    if code in ("RequestTimeTooSkewed", "RequestExpired"):
+        return translate_error_code(code, status, message, ctx)
+    if status not in (400, 403):
+        return None
+    offset = _clock_offset(server_date, time.time() if now is None else now)
+    if offset is not None and abs(offset) >= CLOCK_SKEW_S:
+        minutes = round(abs(offset) / 60)
+        direction = "behind" if offset > 0 else "ahead of"
+        return ClockSkewError(
+            f"{ctx.endpoint} refused the listing of {ctx.what} because this computer's clock is "
+            f"about {minutes} minutes {direction} the server's; correct the system clock (turn "
+            "on automatic time) and try again.",
+            path=ctx.key,
+        )
+    if code in ("AccessDenied", "", "403") and message and _CLOCK_MESSAGE.search(message):
+        return translate_error_code("RequestTimeTooSkewed", status, message, ctx)
+    return None
+
+
+def _clock_offset(server_date: str | None, now: float) -> float | None:
+    """Seconds the server's clock is ahead of ours (negative: behind), if its Date is readable."""
+    if not server_date:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(server_date).timestamp() - now
+    except (TypeError, ValueError):
+        return None
 
 
 async def _backoff(attempt: int) -> None:
