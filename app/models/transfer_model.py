@@ -92,6 +92,9 @@ _RANKS = {
 }
 
 
+_GROUP_SPAN = 100_000_000
+
+
 def display_rank(job: Job) -> int:
     """The job's group in the panel: running 0, failed 1, queued 2, finished 3."""
     return _RANKS[job.state]
@@ -238,7 +241,8 @@ class TransferTableModel(QAbstractTableModel):
         if role == StateRole:
             return job.state
         if role == SortKeyRole:
-            return display_rank(job) * 1_000_000_000 + index.row()
+            # Within a C int (Qt compares it natively): up to 100 million rows per group.
+            return display_rank(job) * _GROUP_SPAN + index.row()
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _ALIGNMENT:
