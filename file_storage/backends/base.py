@@ -53,6 +53,35 @@ class ObjectInfo:
     original_name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    """What a download proved about the bytes it wrote.
+
+    Attributes:
+        path: Storage-relative path of the object.
+        size: Bytes written.
+        sha256: Hex SHA-256 of the bytes written (computed while downloading).
+        etag: The ETag of the version downloaded (unquoted), if the store has ETags.
+        checks: The proofs that matched: ``"sha256"`` (the SHA-256 recorded in the object's
+            metadata), ``"md5"`` (a single-part ETag), ``"etag"`` (a multipart ETag recomputed
+            with the object's real part layout).
+        unverified_reason: Why nothing could be proven (an SSE-KMS ETag and no recorded
+            SHA-256...); ``None`` when ``checks`` is not empty. Callers must show it.
+    """
+
+    path: str
+    size: int
+    sha256: str | None
+    etag: str | None = None
+    checks: tuple[str, ...] = ()
+    unverified_reason: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether at least one independent proof matched the bytes written."""
+        return bool(self.checks)
+
+
 @dataclass(slots=True)
 class ListPage:
     """One page of a listing.
@@ -175,10 +204,18 @@ class StorageBackend(abc.ABC):
     @abc.abstractmethod
     async def download_file(
         self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
-    ) -> None:
+    ) -> DownloadResult | None:
         """Stream ``path`` to ``local_path`` atomically (temp file beside it, verified, renamed).
 
         On any failure or cancel, ``local_path`` keeps its previous content (or stays absent).
+
+        Returns:
+            What was proven about the bytes (S3: always; a result whose ``verified`` is false
+            must be shown to the user), or ``None`` from a backend that reads its own disk.
+
+        Raises:
+            ChecksumMismatchError: The bytes do not match the recorded SHA-256 or the ETag;
+                nothing was written.
         """
 
     @abc.abstractmethod

@@ -15,7 +15,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from file_storage.backends.base import CheckResult, ListPage, ObjectInfo, StorageBackend
+from file_storage.backends.base import (
+    CheckResult,
+    DownloadResult,
+    ListPage,
+    ObjectInfo,
+    StorageBackend,
+)
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.errors import NotSupportedError, ObjectNotFoundError
@@ -102,13 +108,12 @@ class HybridStorageBackend(StorageBackend):
 
     async def download_file(
         self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
-    ) -> None:
+    ) -> DownloadResult | None:
         for side in await self._sides(path):
             try:
-                await side.download_file(path, local_path, progress=progress)
+                return await side.download_file(path, local_path, progress=progress)
             except ObjectNotFoundError:
                 continue
-            return
         raise ObjectNotFoundError(f"File not found: {path}", path=path)
 
     async def iter_chunks(

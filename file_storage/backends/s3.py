@@ -30,20 +30,40 @@ from aiobotocore.config import AioConfig
 from pydantic import SecretStr
 
 from file_storage.atomic import AtomicFile
-from file_storage.backends.base import CheckResult, ListPage, ObjectInfo, StorageBackend
+from file_storage.backends.base import (
+    CheckResult,
+    DownloadResult,
+    ListPage,
+    ObjectInfo,
+    StorageBackend,
+)
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
 from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
 from file_storage.backends.s3_listing import FastLister
-from file_storage.backends.s3_parts import MAX_PARTS, etag_parts_count, parse_total, uniform_layout
+from file_storage.backends.s3_parts import (
+    MAX_PARTS,
+    etag_parts_count,
+    fd_multipart_etag,
+    is_plain_md5,
+    parse_total,
+    uniform_layout,
+)
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
     choose_part_size,
     download_ranges,
     is_transient,
+    layout_regions,
+    plain_regions,
     run_workers,
     upload_parts,
-    verify_digest,
+)
+from file_storage.backends.s3_verify import (
+    Digests,
+    StreamDigests,
+    judge_download,
+    opaque_etag_reason,
 )
 from file_storage.errors import (
     ConfigurationError,
@@ -653,7 +673,14 @@ class S3StorageBackend(StorageBackend):
 
     async def download_file(
         self, path: str, local_path: str | Path, *, progress: ProgressCallback | None = None
-    ) -> None:
+    ) -> DownloadResult:
+        """Download and prove the bytes: recorded SHA-256, plain MD5 ETag or multipart ETag.
+
+        A multipart ETag is recomputed with the object's real part layout (one MD5 per part,
+        the ranged reads aligned to the parts), so objects written by any client are verified.
+        A contradiction fails with :class:`ChecksumMismatchError` and keeps nothing. When no
+        proof exists (an SSE-KMS ETag and no recorded SHA-256), the result says why.
+        """
         rel = validate_path(path)
         key = self.key_for(rel)
         target = Path(local_path)
@@ -662,63 +689,100 @@ class S3StorageBackend(StorageBackend):
         # in one part is read from it; a bigger one is fetched in parallel ranges instead.
         fast = await self._fast_ops()
         head, body = await fast.open_get("get_object", key, {})
-        info = _info_from_head(rel, head)
-        whole = False
+        try:
+            info = _info_from_head(rel, head)
+            plan = await self._proof_plan(rel, info, head)
+        except BaseException:
+            body.close()
+            raise
+        result: DownloadResult | None = None
         if info.size <= self.tuning.part_size:
             try:
-                whole = await self._download_whole(key, info, body, target, progress)
+                result = await self._download_whole(key, info, plan, body, target, progress)
             finally:
                 body.close()
         else:
             body.close()
-        if not whole:
-            await self._download_ranged(key, info, target, progress)
+        if result is None:
+            result = await self._download_ranged(key, info, plan, target, progress)
         self.stats.bytes_downloaded += info.size
         elapsed = time.monotonic() - started
         logger.info(
-            "s3 download key=%s bytes=%d %.2fs (%s/s)",
+            "s3 download key=%s bytes=%d %.2fs (%s/s) proof=%s",
             key,
             info.size,
             elapsed,
             human_size(info.size / elapsed if elapsed else 0),
+            "+".join(result.checks) or "none",
+        )
+        if not result.verified:
+            logger.warning("%s was saved but NOT verified: %s", rel, result.unverified_reason)
+        return result
+
+    async def _proof_plan(self, rel: str, info: ObjectInfo, head: dict[str, Any]) -> _ProofPlan:
+        """Decide what to hash while downloading (and ask the part layout of a multipart ETag)."""
+        etag = info.etag or ""
+        opaque = opaque_etag_reason(etag, head)
+        layout: list[int] | None = None
+        problem: str | None = None
+        if opaque is None and etag_parts_count(etag) is not None:
+            try:
+                layout = await self.part_sizes(rel, etag=etag)
+            except NotSupportedError as exc:
+                problem = str(exc)
+        return _ProofPlan(etag, opaque, layout, problem, opaque is None and is_plain_md5(etag))
+
+    async def _judge(
+        self, key: str, info: ObjectInfo, plan: _ProofPlan, digests: Digests, out: AtomicFile
+    ) -> DownloadResult:
+        async def exact_etag() -> str | None:
+            # Only after a mismatch with a guessed uniform layout: ask every part's length and
+            # hash the temp file again with it before calling the object damaged.
+            sizes = await self.part_sizes(info.path, exact=True, etag=plan.etag)
+            if sizes is None or sizes == plan.layout:
+                return None
+            return await out.run(fd_multipart_etag, out.fd, sizes)
+
+        return await judge_download(
+            where=f"s3://{self.bucket_name}/{key}",
+            path=info.path,
+            size=info.size,
+            etag=plan.etag,
+            recorded_sha256=info.sha256,
+            digests=digests,
+            opaque_reason=plan.opaque_reason,
+            layout=plan.layout,
+            layout_problem=plan.layout_problem,
+            exact_etag=exact_etag,
         )
 
     async def _download_whole(
         self,
         key: str,
         info: ObjectInfo,
+        plan: _ProofPlan,
         body: BodyReader,
         target: Path,
         progress: ProgressCallback | None,
-    ) -> bool:
-        """Write the body of a plain GET to ``target``; ``False`` if the connection failed."""
-        etag = info.etag or ""
-        algorithm = "sha256" if info.sha256 else ("md5" if _is_plain_md5(etag) else None)
-        digest = hashlib.new(algorithm) if algorithm else None
+    ) -> DownloadResult | None:
+        """Write the body of a plain GET to ``target``; ``None`` if the connection failed."""
+        digests = StreamDigests(md5=plan.md5_whole, layout=plan.layout)
         try:
             async with AtomicFile(target, expected_size=info.size) as out:
                 position = 0
                 while position < info.size:
                     chunk = await self._next_chunk(body, info.size - position, key)
-                    await out.run(_write_and_hash, out, position, chunk, digest)
+                    await out.run(_write_and_hash, out, position, chunk, digests)
                     position += len(chunk)
                     await report_progress(progress, position)
-                verify_digest(
-                    self.bucket_name,
-                    key,
-                    algorithm,
-                    digest.hexdigest() if digest else None,
-                    info.sha256,
-                    etag,
-                )
+                return await self._judge(key, info, plan, digests.result(), out)
         except _InterruptedReadError as exc:
             logger.warning(
                 "Reading %s was interrupted (%s); retrying in ranges",
                 key,
                 type(exc.__cause__).__name__ if exc.__cause__ else "connection closed",
             )
-            return False
-        return True
+            return None
 
     async def _next_chunk(self, body: BodyReader, remaining: int, key: str) -> bytes:
         try:
@@ -732,22 +796,34 @@ class S3StorageBackend(StorageBackend):
         return chunk
 
     async def _download_ranged(
-        self, key: str, info: ObjectInfo, target: Path, progress: ProgressCallback | None
-    ) -> None:
+        self,
+        key: str,
+        info: ObjectInfo,
+        plan: _ProofPlan,
+        target: Path,
+        progress: ProgressCallback | None,
+    ) -> DownloadResult:
+        regions = (
+            layout_regions(plan.layout)
+            if plan.layout
+            else plain_regions(info.size, self.tuning.part_size)
+        )
         async with AtomicFile(target, expected_size=info.size) as out:
-            await download_ranges(
+            digests = await download_ranges(
                 self,
                 bucket=self.bucket_name,
                 key=key,
-                etag=info.etag or "",
+                etag=plan.etag,
                 size=info.size,
                 out=out,
-                part_size=self.tuning.part_size,
+                regions=regions,
                 concurrency=self.tuning.max_concurrency,
-                expected_sha256=info.sha256,
+                md5_whole=plan.md5_whole,
+                md5_parts=plan.layout is not None,
                 progress=progress,
                 max_attempts=self.tuning.max_attempts,
             )
+            return await self._judge(key, info, plan, digests, out)
 
     async def iter_chunks(
         self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
@@ -859,15 +935,21 @@ class _InterruptedReadError(Exception):
     """A plain GET broke off: fetch the object again with retried ranged GETs."""
 
 
-def _write_and_hash(out: AtomicFile, offset: int, chunk: bytes, digest: Any) -> None:
-    """One worker-thread hop: write a chunk and add it to the running hash."""
+def _write_and_hash(out: AtomicFile, offset: int, chunk: bytes, digests: StreamDigests) -> None:
+    """One worker-thread hop: write a chunk and add it to the running hashes."""
     out.pwrite_sync(offset, chunk)
-    if digest is not None:
-        digest.update(chunk)
+    digests.update(chunk)
 
 
-def _is_plain_md5(etag: str) -> bool:
-    return len(etag) == 32 and "-" not in etag and all(c in "0123456789abcdef" for c in etag)
+@dataclass(frozen=True, slots=True)
+class _ProofPlan:
+    """What a download hashes to prove its bytes (see :mod:`s3_verify`)."""
+
+    etag: str
+    opaque_reason: str | None
+    layout: list[int] | None
+    layout_problem: str | None
+    md5_whole: bool
 
 
 def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:

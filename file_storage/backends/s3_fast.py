@@ -112,6 +112,9 @@ def head_to_response(headers: Mapping[str, str]) -> dict[str, Any]:
         ),
         "Metadata": {k.lower(): v for k, v in metadata.items()},
         "ContentRange": headers.get("Content-Range"),
+        # SSE-KMS and SSE-C ETags are not content hashes (s3_verify.opaque_etag_reason).
+        "ServerSideEncryption": headers.get("x-amz-server-side-encryption"),
+        "SSECustomerAlgorithm": headers.get("x-amz-server-side-encryption-customer-algorithm"),
     }
 
 

@@ -20,8 +20,8 @@ from typing import Any, Protocol
 import aiohttp
 
 from file_storage.atomic import AtomicFile
+from file_storage.backends.s3_verify import Digests
 from file_storage.errors import (
-    ChecksumMismatchError,
     EndpointUnreachableError,
     SourceChangedError,
     StorageError,
@@ -136,16 +136,16 @@ async def upload_parts(
 class OrderedHasher:
     """Hashes a file region by region, in order, as ranged downloads complete out of order.
 
-    The hashing reads the regions back from the temp file (page cache) in a worker thread, so it
-    overlaps with the network and holds no extra memory.
+    SHA-256 always (and the MD5 of the whole for a single-part ETag). The hashing reads the
+    regions back from the temp file (page cache) in a worker thread, so it overlaps with the
+    network and holds no extra memory.
     """
 
-    def __init__(
-        self, out: AtomicFile, regions: list[tuple[int, int]], algorithm: str | None
-    ) -> None:
+    def __init__(self, out: AtomicFile, regions: list[tuple[int, int]], *, md5: bool) -> None:
         self._out = out
         self._regions = regions
-        self._digest = hashlib.new(algorithm) if algorithm else None
+        self._sha = hashlib.sha256()
+        self._md5 = hashlib.md5() if md5 else None  # noqa: S324 - the ETag is an MD5
         self._done: set[int] = set()
         self._changed = asyncio.Event()
 
@@ -153,25 +153,41 @@ class OrderedHasher:
         self._done.add(index)
         self._changed.set()
 
-    async def run(self) -> str | None:
+    async def run(self) -> tuple[str, str | None]:
+        """Return the hex SHA-256 and MD5 (or ``None``) once every region is hashed."""
         for index, (offset, length) in enumerate(self._regions):
             while index not in self._done:
                 self._changed.clear()
                 await self._changed.wait()
-            if self._digest is not None:
-                # Through the file's tracked threads: it is never closed under a running hash.
-                await self._out.run(self._hash_region, offset, length)
-        return self._digest.hexdigest() if self._digest is not None else None
+            # Through the file's tracked threads: it is never closed under a running hash.
+            await self._out.run(self._hash_region, offset, length)
+        return self._sha.hexdigest(), self._md5.hexdigest() if self._md5 is not None else None
 
     def _hash_region(self, offset: int, length: int) -> None:
-        assert self._digest is not None
         end = offset + length
         while offset < end:
             chunk = os.pread(self._out.fd, min(8 * MiB, end - offset), offset)
             if not chunk:
                 raise StorageError("The temp file is shorter than what was downloaded.")
-            self._digest.update(chunk)
+            self._sha.update(chunk)
+            if self._md5 is not None:
+                self._md5.update(chunk)
             offset += len(chunk)
+
+
+def plain_regions(size: int, part_size: int) -> list[tuple[int, int]]:
+    """``(offset, length)`` regions of ``part_size`` covering ``size`` bytes."""
+    return [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
+
+
+def layout_regions(layout: list[int]) -> list[tuple[int, int]]:
+    """One region per part of a multipart layout, so each part's MD5 is computed as it lands."""
+    regions = []
+    offset = 0
+    for length in layout:
+        regions.append((offset, length))
+        offset += length
+    return regions
 
 
 async def download_ranges(
@@ -182,21 +198,22 @@ async def download_ranges(
     etag: str,
     size: int,
     out: AtomicFile,
-    part_size: int,
+    regions: list[tuple[int, int]],
     concurrency: int,
-    expected_sha256: str | None,
+    md5_whole: bool,
+    md5_parts: bool,
     progress: ProgressCallback | None,
     max_attempts: int,
-) -> None:
-    """Fetch ``key`` into ``out`` with parallel ranged GETs and verify its content hash.
+) -> Digests:
+    """Fetch ``key`` into ``out`` with parallel ranged GETs of ``regions``; return its digests.
 
-    Verification uses the SHA-256 stored in the object's metadata; for objects written by other
-    tools without it, a single-part ETag (the MD5 of the content) is checked instead.
+    The SHA-256 (and whole MD5) is computed in order by reading regions back; with
+    ``md5_parts``, each region's MD5 is computed from the bytes as they arrive (regions are then
+    the object's parts, for a multipart ETag). The caller judges the digests.
     """
-    regions = [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
-    algorithm = "sha256" if expected_sha256 else ("md5" if _is_plain_md5(etag) else None)
-    hasher = OrderedHasher(out, regions, algorithm)
+    hasher = OrderedHasher(out, regions, md5=md5_whole)
     hash_task = asyncio.create_task(hasher.run())
+    part_md5 = [hashlib.md5() for _ in regions] if md5_parts else None  # noqa: S324
     indexes = iter(range(len(regions)))
     transferred = 0
 
@@ -204,6 +221,7 @@ async def download_ranges(
         offset, length = regions[index]
         end = offset + length
         position = offset
+        digest = part_md5[index] if part_md5 is not None else None
 
         async def read_once() -> None:
             """One ranged GET from ``position``; advances it as bytes land on disk."""
@@ -214,7 +232,8 @@ async def download_ranges(
                     chunk = await body.read(min(READ_CHUNK, end - position))
                     if not chunk:
                         return
-                    await out.write_at(position, chunk)
+                    # Bytes before ``position`` are hashed already: a retry resumes the MD5.
+                    await out.run(_write_and_update, out, position, chunk, digest)
                     position += len(chunk)
                     transferred += len(chunk)
                     await report_progress(progress, transferred)
@@ -247,36 +266,19 @@ async def download_ranges(
 
     try:
         await run_workers(max(1, min(concurrency, len(regions))), worker)
-        digest = await hash_task
+        sha256, md5 = await hash_task
     finally:
         if not hash_task.done():
             hash_task.cancel()
             await asyncio.gather(hash_task, return_exceptions=True)
-    verify_digest(bucket, key, algorithm, digest, expected_sha256, etag)
+    return Digests(sha256, md5, [d.digest() for d in part_md5] if part_md5 is not None else None)
 
 
-def verify_digest(
-    bucket: str,
-    key: str,
-    algorithm: str | None,
-    digest: str | None,
-    expected_sha256: str | None,
-    etag: str,
-) -> None:
-    """Raise :class:`ChecksumMismatchError` unless the content hash matches what was recorded."""
-    if algorithm == "sha256" and digest != expected_sha256:
-        raise ChecksumMismatchError(
-            f"s3://{bucket}/{key} arrived with SHA-256 {digest}, but the object records "
-            f"{expected_sha256}; nothing was written. Try again; if it repeats, the stored object "
-            "is damaged.",
-            path=key,
-        )
-    if algorithm == "md5" and digest != etag:
-        raise ChecksumMismatchError(
-            f"s3://{bucket}/{key} arrived with MD5 {digest}, but its ETag is {etag}; nothing was "
-            "written. Try again.",
-            path=key,
-        )
+def _write_and_update(out: AtomicFile, offset: int, chunk: bytes, digest: Any) -> None:
+    """One worker-thread hop: write a chunk and add it to the part's running MD5."""
+    out.pwrite_sync(offset, chunk)
+    if digest is not None:
+        digest.update(chunk)
 
 
 def ops_error(ops: S3Ops, exc: BaseException, key: str) -> StorageError:
@@ -300,7 +302,3 @@ def is_transient(exc: BaseException) -> bool:
         return True
     name = type(exc).__name__
     return name in {"ResponseStreamingError", "AioReadTimeoutError", "ReadTimeoutError"}
-
-
-def _is_plain_md5(etag: str) -> bool:
-    return len(etag) == 32 and "-" not in etag and all(c in "0123456789abcdef" for c in etag)

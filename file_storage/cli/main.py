@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from file_storage.backends.base import StorageBackend
+from file_storage.backends.base import DownloadResult, StorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.cli.media_commands import register as register_media_commands
 from file_storage.cli.progress_bar import transfer_bar
@@ -108,15 +108,18 @@ def get_command(state: CliState, key: str, local: Path) -> None:
     """Download KEY to LOCAL (a folder keeps the object's name); verified and atomic."""
     target = local / key.rsplit("/", 1)[-1] if local.is_dir() else local
 
-    async def action(backend: StorageBackend) -> int:
+    async def action(backend: StorageBackend) -> tuple[int, DownloadResult | None]:
         size = await backend.get_size(key)
         with transfer_bar(f"get {key.rsplit('/', 1)[-1]}", size) as progress:
-            await backend.download_file(key, target, progress=progress)
-        return size
+            result = await backend.download_file(key, target, progress=progress)
+        return size, result
 
     started = time.monotonic()
-    size = run_with_backend(state, action)
+    size, result = run_with_backend(state, action)
     report("downloaded", size, started, f"{key} -> {target}")
+    if result is not None and not result.verified:
+        # Nothing could prove these bytes (an SSE-KMS ETag and no recorded SHA-256...): say so.
+        click.echo(f"{key} -> {target} saved, NOT verified: {result.unverified_reason}")
 
 
 @cli.command("stat")
