@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -284,7 +285,7 @@ class LocalStorageBackend(StorageBackend):
             yield page
 
     def _walk_pages(self, folder: Path, recursive: bool) -> Iterator[ListPage]:
-        page = ListPage()
+        page = LocalListPage()
         pending = [folder]
         while pending:
             current = pending.pop()
@@ -293,7 +294,11 @@ class LocalStorageBackend(StorageBackend):
             except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError as exc:
-                raise translate_os_error(exc, current, "listing") from exc
+                if exc.errno not in _TOO_DEEP:
+                    raise translate_os_error(exc, current, "listing") from exc
+                # One folder too deep for this system must not hide the rest of the store.
+                page.skip(self._relative(current), _too_deep_reason(exc))
+                continue
             subfolders: list[Path] = []
             for entry in entries:
                 if is_partial(entry.name):
@@ -315,12 +320,17 @@ class LocalStorageBackend(StorageBackend):
                         st = entry.stat()
                     except FileNotFoundError:
                         continue  # deleted while we listed: it is simply not there any more
+                    except OSError as exc:
+                        if exc.errno not in _TOO_DEEP:
+                            raise translate_os_error(exc, entry.path, "listing") from exc
+                        page.skip(rel, _too_deep_reason(exc))
+                        continue
                     page.files.append(
                         ObjectInfo(rel, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
                     )
                 if len(page.files) + len(page.folders) >= PAGE_SIZE:
                     yield page
-                    page = ListPage()
+                    page = LocalListPage()
             pending.extend(reversed(subfolders))
         if page.files or page.folders or page.unsafe_keys:
             yield page
@@ -393,3 +403,31 @@ def _read_name_xattr(full: Path) -> str | None:
         return os.getxattr(full, ORIGINAL_NAME_XATTR).decode("utf-8", "replace") or None
     except OSError:
         return None
+
+
+@dataclass(slots=True)
+class LocalListPage(ListPage):
+    """A page of a local listing, with the reason each skipped name was skipped.
+
+    Attributes:
+        skipped: ``(path, reason)`` of names that could not be listed (a folder deeper than the
+            system's path limit, say); each is also in ``unsafe_keys`` for callers that only
+            know those.
+    """
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str) -> None:
+        self.unsafe_keys.append(path)
+        self.skipped.append((path, reason))
+
+
+#: Errors that mean "this path is too long or deep for the OS to open", not a broken store.
+_TOO_DEEP = frozenset({errno.ENAMETOOLONG, errno.ELOOP})
+
+
+def _too_deep_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links; skipped"
+    limit = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
+    return f"path longer than this system allows ({limit} bytes); skipped, move it up"

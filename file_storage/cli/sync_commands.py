@@ -1,14 +1,17 @@
-"""``leap-storage diff``, ``sync`` and ``migrate``: the sync engine from a shell.
+"""``leap-storage diff``, ``sync``, ``migrate`` and ``rebuild-index``: the sync engine from a
+shell.
 
 These commands always work on the pair "local store (STORAGE_LOCAL_PATH) <-> S3 (STORAGE_S3_*)",
 whatever ``STORAGE_TYPE`` says, and keep their history in the sync index
-(``STORAGE_SYNC_INDEX_PATH``, by default in the app's data folder).
+(``STORAGE_SYNC_INDEX_PATH``, by default in the app's data folder). A damaged index is one error
+line that names the file and ``rebuild-index``, which moves it aside.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -17,6 +20,7 @@ from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.cli.progress_bar import transfer_bar
 from file_storage.cli.runner import CliState, fail, run_cli
+from file_storage.errors import StorageError
 from file_storage.factory import create_local_backend, create_s3_backend
 from file_storage.settings import StorageSettings
 from file_storage.sync import (
@@ -32,6 +36,7 @@ from file_storage.sync import (
     default_index_path,
     migrate,
 )
+from file_storage.sync.index import set_aside
 from file_storage.units import human_size
 
 T = TypeVar("T")
@@ -87,6 +92,7 @@ def register(group: click.Group) -> None:
     group.add_command(diff_command)
     group.add_command(sync_command)
     group.add_command(migrate_command)
+    group.add_command(rebuild_index_command)
 
 
 @click.command("diff")
@@ -285,3 +291,33 @@ def migrate_command(
         return 0
 
     sys.exit(run_with_pair(state, action))
+
+
+@click.command("rebuild-index")
+@click.pass_obj
+def rebuild_index_command(state: CliState) -> None:
+    """Move the sync index aside (kept, renamed) and start a fresh, empty one.
+
+    For a damaged index. No file of either store is touched: the index only holds hints. The
+    next compare reads each file once; without history, a file missing on one side counts as
+    new on the other (copied, never deleted) until the next sync records it again.
+    """
+
+    async def main() -> tuple[Path, Path | None]:
+        settings = state.settings()
+        path = Path(settings.sync_index_path or default_index_path())
+        try:
+            moved = set_aside(path)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot move the sync index {path} aside: {exc.strerror or exc}.", path=str(path)
+            ) from exc
+        async with SyncIndex(path):
+            pass
+        return path, moved
+
+    path, moved = run_cli(main)
+    if moved is None:
+        click.echo(f"no sync index at {path}; created an empty one.")
+    else:
+        click.echo(f"moved the old sync index to {moved}; a fresh one is at {path}.")

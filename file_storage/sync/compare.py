@@ -18,7 +18,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,11 +201,15 @@ async def compare(
 
     job = _Classifier(local, remote, hasher, preferred, stats)
     paths = sorted(set(local_files) | set(remote_files) | set(history))
+    clashes = find_clashes(local_files, remote_files)
+    result.skipped.extend(sorted(clashes.items()))
     slow: list[str] = []
     for path in paths:
         lf, ro, hist = local_files.get(path), remote_files.get(path), history.get(path)
         if lf is None and ro is None:
             continue  # deleted on both sides: the history entry is dropped below
+        if path in clashes:
+            continue
         quick = job.quick(path, lf, ro, hist)
         if quick is None:
             slow.append(path)
@@ -535,24 +539,73 @@ async def _list_local(
     base = local.base_path
     async for page in local.iter_pages(prefix):
         paths = [info.path for info in page.files if not is_excluded(info.path)]
-        for path, st in await asyncio.to_thread(_stat_many, base, paths):
+        found, unreadable = await asyncio.to_thread(_stat_many, base, paths)
+        for path, st in found:
             files[path] = LocalFile(path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        skipped.extend(unreadable)
+        reasons = dict(getattr(page, "skipped", ()))
         skipped.extend(
-            (name, "not a safe storage path (skipped)")
+            (name, reasons.get(name, "not a safe storage path (skipped)"))
             for name in page.unsafe_keys
             if not is_excluded(name)
         )
     return files, skipped
 
 
-def _stat_many(base: Path, paths: list[str]) -> list[tuple[str, os.stat_result]]:
+def _stat_many(
+    base: Path, paths: list[str]
+) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]]]:
     found = []
+    unreadable = []
     for path in paths:
         try:
             found.append((path, os.stat(base / path)))
         except FileNotFoundError:
             continue  # deleted while we listed
-    return found
+        except OSError as exc:
+            unreadable.append((path, f"cannot be read: {exc.strerror or exc} (skipped)"))
+    return found, unreadable
+
+
+def find_clashes(*sides: Iterable[str]) -> dict[str, str]:
+    """Paths that cannot all exist on one disk: a file that is also the folder of other files.
+
+    S3 may hold ``a/c`` and ``a/c/x`` side by side; a local folder cannot. Each clashing path
+    (the file, and every file under the folder of the same name) gets one reason that names
+    what it clashes with, so the rest of a sync goes on.
+
+    Returns:
+        ``{path: reason}``, empty in the usual case.
+    """
+    files: set[str] = set()
+    for side in sides:
+        files.update(side)
+    under: dict[str, str] = {}  # folder -> one file inside it
+    for path in files:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in under:
+            under[folder] = path
+            folder = folder.rpartition("/")[0]
+    clashing = [path for path in files if path in under]
+    if not clashing:
+        return {}
+    reasons: dict[str, str] = {}
+    for path in clashing:
+        reasons[path] = (
+            f"name clash: {path} is a file and also the folder of {under[path]}; a local disk "
+            "cannot hold both, rename one of them (skipped)"
+        )
+    for path in files:
+        folder = path.rpartition("/")[0]
+        while folder:
+            if folder in reasons and path not in reasons:
+                reasons[path] = (
+                    f"name clash: its folder {folder} is also a file; a local disk cannot hold "
+                    "both, rename one of them (skipped)"
+                )
+                break
+            folder = folder.rpartition("/")[0]
+    return reasons
 
 
 async def _list_remote(
