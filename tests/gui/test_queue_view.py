@@ -258,3 +258,36 @@ async def test_cancel_of_a_running_upload_takes_effect_within_2_s_on_a_frozen_se
             # The abort finishes once the server answers again (shutdown waits for it).
     finally:
         await remote.aclose()
+
+
+async def test_pause_holds_a_running_download_and_resume_completes_it(
+    qtbot: QtBot, make_s3: MakeS3, local: LocalStorageBackend, tmp_path: Path
+) -> None:
+    """Downloads pause too (between two chunks of a ranged GET) and end verified."""
+    from app.services.transfers import JobQueue
+
+    remote = make_s3(tuning=SLOW)
+    source = write_random(tmp_path / "src.mp4", 60 * MiB, seed=43)
+    path = f"{USER}/recordings/lecture-7/source.mp4"
+    await remote.upload_file(path, source)
+    queue = JobQueue()
+    panel = TransferPanel(queue)
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    target = tmp_path / "down" / "source.mp4"
+    job = queue.add_download(remote, path, target)
+    try:
+        await wait_until(lambda: job.transferred > 0, 20, "the download to move")
+        click(panel.pause_button)
+        await wait_until(lambda: row_texts(panel)[0][Column.STATE] == "Paused", 10, "Paused")
+        held_at = job.transferred
+        await asyncio.sleep(1.5)
+        assert job.transferred == held_at < source.stat().st_size
+        assert not target.exists()  # still a temp file beside it
+        click(panel.pause_button)
+        await wait_until(lambda: job.state is JobState.DONE, 60, "the download to finish")
+        assert row_texts(panel)[0][Column.NAME] == "user_000001 / lecture-7 / source.mp4"
+        assert sha256_of(target) == sha256_of(source)
+    finally:
+        await queue.shutdown()
