@@ -152,6 +152,11 @@ def describe_totals(totals: QueueTotals) -> str:
 
     For example ``3 running · 5 queued · 1 failed — 1.2 GiB of 4.0 GiB · 48.0 MiB/s``.
     """
+    paused = (
+        [_tr(QT_TRANSLATE_NOOP("TransferTableModel", "{count} paused")).format(count=totals.held)]
+        if totals.held
+        else []
+    )
     labels = (
         (JobState.RUNNING, QT_TRANSLATE_NOOP("TransferTableModel", "{count} running")),
         (JobState.QUEUED, QT_TRANSLATE_NOOP("TransferTableModel", "{count} queued")),
@@ -159,10 +164,12 @@ def describe_totals(totals: QueueTotals) -> str:
         (JobState.FAILED, QT_TRANSLATE_NOOP("TransferTableModel", "{count} failed")),
         (JobState.CANCELLED, QT_TRANSLATE_NOOP("TransferTableModel", "{count} cancelled")),
     )
-    counts = [
-        _tr(label).format(count=totals.count(state))
-        for state, label in labels
-        if totals.count(state)
+
+    def number(state: JobState) -> int:
+        return totals.count(state) - (totals.held if state is JobState.RUNNING else 0)
+
+    counts = paused + [
+        _tr(label).format(count=number(state)) for state, label in labels if number(state)
     ]
     if not counts:
         return QCoreApplication.translate("TransferTableModel", "No transfers")
@@ -275,7 +282,7 @@ class TransferTableModel(QAbstractTableModel):
                 return QCoreApplication.translate("TransferTableModel", "Stalled")
             return format_speed(job.speed, job.unit)
         if column is Column.ETA:
-            return format_duration(job.eta) if running else ""
+            return format_duration(job.eta) if running and not job.hold else ""
         return state_text(job)
 
     def _tooltip(self, job: Job) -> str:

@@ -245,8 +245,10 @@ class Job:
 
     @property
     def speed(self) -> float:
-        """Smoothed units per second while running, else 0."""
-        return self.meter.rate if self.state is JobState.RUNNING else 0.0
+        """Smoothed units per second while running (and not held by Pause), else 0."""
+        if self.state is not JobState.RUNNING or self.hold == "paused":
+            return 0.0
+        return self.meter.rate
 
     @property
     def eta(self) -> float | None:
@@ -293,6 +295,8 @@ class QueueTotals:
     bytes_done: int
     bytes_total: int
     speed: float
+    #: Running jobs that Pause holds (counted in RUNNING too).
+    held: int = 0
 
     def count(self, state: JobState) -> int:
         return self.counts.get(state, 0)
@@ -406,16 +410,17 @@ class JobQueue(QObject):
     def totals(self) -> QueueTotals:
         """Counts per state, bytes done of bytes to move (failed and cancelled left out), speed."""
         counts = dict.fromkeys(JobState, 0)
-        done = total = 0
+        done = total = held = 0
         speed = 0.0
         for job in self._jobs.values():
             counts[job.state] += 1
+            held += job.state is JobState.RUNNING and job.hold == "paused"
             if not job.counts_bytes or job.state in (JobState.FAILED, JobState.CANCELLED):
                 continue
             total += max(job.total, job.transferred)
             done += job.total if job.state is JobState.DONE else job.transferred
             speed += job.speed
-        return QueueTotals(counts, done, total, speed)
+        return QueueTotals(counts, done, total, speed, held)
 
     # ----------------------------------------------------------------- adding
 

@@ -202,6 +202,8 @@ class TransferPanel(QWidget):
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.verticalHeader().hide()
+        # Compact rows (text plus a little air), so six of them fit where Qt's default fits four.
+        view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
         header = view.horizontalHeader()
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(Column.PROGRESS, 160)

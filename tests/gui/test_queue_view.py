@@ -175,6 +175,8 @@ async def test_pause_holds_a_running_upload_and_resume_completes_it(
         assert job.transferred == held_at
         assert row_texts(panel)[0][Column.STATE] == "Paused"
         assert row_texts(panel)[0][Column.SPEED] == ""
+        assert row_texts(panel)[0][Column.ETA] == ""
+        assert panel.totals_label.text().startswith("1 paused — "), panel.totals_label.text()
 
         click(panel.pause_button)
         assert panel.pause_button.text() == "Pause"
