@@ -18,6 +18,8 @@ from file_storage.backends.hybrid import HybridStorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend, S3Tuning
 from file_storage.errors import ConfigurationError
+from file_storage.quota import QuotaTracker
+from file_storage.quota_ledger import QuotaLedger, default_ledger_path
 from file_storage.settings import SUPPORTED_STORAGE_TYPES, StorageSettings, load_settings
 from file_storage.sync.index import SyncIndex, default_index_path
 
@@ -45,8 +47,28 @@ def s3_tuning_from(settings: StorageSettings) -> S3Tuning:
     )
 
 
+def share_quota(quota: QuotaTracker, settings: StorageSettings, store: str) -> None:
+    """Share a store's quota with the other processes of this machine (when it has one).
+
+    The ledger lives beside the sync index (by default in the app's data folder), so the app and
+    every ``leap-storage`` command with the same settings see the same reservations.
+    """
+    if quota.limit_bytes is None:
+        return
+    index = settings.sync_index_path or default_index_path()
+    quota.share(QuotaLedger(default_ledger_path(index), store, recount_s=settings.quota_recount_s))
+
+
+def s3_store_id(settings: StorageSettings) -> str:
+    """Which S3 store a quota belongs to: endpoint (or AWS region), bucket and prefix."""
+    endpoint = settings.s3_endpoint_url or f"aws:{settings.s3_region}"
+    return f"s3 {endpoint} {settings.s3_bucket} {settings.s3_prefix}"
+
+
 def create_local_backend(settings: StorageSettings) -> LocalStorageBackend:
-    return LocalStorageBackend(settings.local_path, max_size_gb=settings.local_max_size_gb)
+    backend = LocalStorageBackend(settings.local_path, max_size_gb=settings.local_max_size_gb)
+    share_quota(backend.quota, settings, f"local {settings.local_path.expanduser().absolute()}")
+    return backend
 
 
 def check_aws_profile() -> None:
@@ -77,7 +99,7 @@ def check_aws_profile() -> None:
 
 def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
     check_aws_profile()
-    return S3StorageBackend(
+    backend = S3StorageBackend(
         bucket_name=settings.s3_bucket,
         prefix=settings.s3_prefix,
         region=settings.s3_region,
@@ -88,6 +110,8 @@ def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
         session_token=settings.s3_session_token,
         tuning=s3_tuning_from(settings),
     )
+    share_quota(backend.quota, settings, s3_store_id(settings))
+    return backend
 
 
 def create_hybrid_backend(settings: StorageSettings) -> HybridStorageBackend:

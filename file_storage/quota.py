@@ -5,17 +5,24 @@ process makes. Writers *reserve* their bytes under a lock before they start, so 
 uploads can never together go past the limit (RELIABILITY F7); a reservation is released whether
 the write succeeds or fails. If the first count fails, writes are refused (fail closed) with
 :class:`QuotaUnknownError` rather than allowed blindly.
+
+With a :class:`~file_storage.quota_ledger.QuotaLedger` (:meth:`QuotaTracker.share`; the factory
+attaches one whenever a quota is set) the count and the reservations are shared by every process
+on this machine, the count is redone when it is older than ``STORAGE_QUOTA_RECOUNT_S`` and before
+a write is refused for lack of space, and reservations of crashed processes are dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from file_storage.errors import QuotaUnknownError, StorageError, StorageQuotaExceededError
+from file_storage.quota_ledger import QuotaLedger
 from file_storage.units import human_size
 
 logger = logging.getLogger(__name__)
@@ -56,6 +63,16 @@ class QuotaTracker:
         self._lock = asyncio.Lock()
         self._used: int | None = None
         self._reserved = 0
+        self._ledger: QuotaLedger | None = None
+
+    def share(self, ledger: QuotaLedger) -> None:
+        """Keep the count and the reservations in ``ledger``, shared with other processes."""
+        self._ledger = ledger
+
+    @property
+    def ledger(self) -> QuotaLedger | None:
+        """The shared ledger, if any."""
+        return self._ledger
 
     @property
     def used_bytes(self) -> int | None:
@@ -70,11 +87,15 @@ class QuotaTracker:
     async def usage(self) -> int:
         """Return current usage, counting it once if needed."""
         async with self._lock:
+            if self._ledger is not None:
+                return await self._shared_usage(self._ledger, force=False)
             return await self._ensure_counted()
 
     async def refresh(self) -> int:
         """Count usage again (for example after another program changed the store)."""
         async with self._lock:
+            if self._ledger is not None:
+                return await self._shared_usage(self._ledger, force=True)
             self._used = None
             return await self._ensure_counted()
 
@@ -82,6 +103,11 @@ class QuotaTracker:
         """Adjust usage after an untracked change (a delete, an overwrite outside a reservation)."""
         if self._used is not None:
             self._used = max(0, self._used + delta)
+        if self._ledger is not None and delta:
+            try:
+                self._ledger.record_delta(delta)
+            except (OSError, sqlite3.Error) as exc:
+                logger.warning("Could not record a usage change in %r: %s", self._ledger, exc)
 
     @asynccontextmanager
     async def reserve(self, nbytes: int, *, path: str | None = None) -> AsyncIterator[Reservation]:
@@ -100,17 +126,13 @@ class QuotaTracker:
             if reservation.committed:
                 self.record_delta(reservation.delta)
             return
+        if self._ledger is not None:
+            async with self._reserve_shared(self._ledger, reservation, path) as shared:
+                yield shared
+            return
         async with self._lock:
             used = await self._ensure_counted()
-            projected = used + self._reserved + nbytes
-            if projected > self.limit_bytes:
-                raise StorageQuotaExceededError(
-                    f"Storage quota exceeded on the {self._label}: "
-                    f"{human_size(used + self._reserved)} used or reserved of "
-                    f"{human_size(self.limit_bytes)}, and this write needs {human_size(nbytes)}. "
-                    "Free some space or raise the quota.",
-                    path=path,
-                )
+            self._check_fits(used, self._reserved, nbytes, path)
             self._reserved += nbytes
         try:
             yield reservation
@@ -120,14 +142,90 @@ class QuotaTracker:
                 if reservation.committed:
                     self.record_delta(reservation.delta)
 
+    def _check_fits(self, used: int, reserved: int, nbytes: int, path: str | None) -> None:
+        assert self.limit_bytes is not None
+        if used + reserved + nbytes > self.limit_bytes:
+            raise StorageQuotaExceededError(
+                f"Storage quota exceeded on the {self._label}: "
+                f"{human_size(used + reserved)} used or reserved of "
+                f"{human_size(self.limit_bytes)}, and this write needs {human_size(nbytes)}. "
+                "Free some space or raise the quota.",
+                path=path,
+            )
+
+    @asynccontextmanager
+    async def _reserve_shared(
+        self, ledger: QuotaLedger, reservation: Reservation, path: str | None
+    ) -> AsyncIterator[Reservation]:
+        """``reserve`` with the ledger: the decision is made under the ledger's file lock."""
+        assert self.limit_bytes is not None
+        nbytes = reservation.nbytes
+        async with self._lock:
+            try:
+                async with ledger.locked():
+                    ledger.drop_dead_reservations()
+                    state = ledger.state()
+                    counted_now = ledger.is_stale(state)
+                    used = await self._recount(ledger) if counted_now else state.used
+                    assert used is not None
+                    if used + state.reserved + nbytes > self.limit_bytes and not counted_now:
+                        # Refuse only on a fresh count: others may have deleted files meanwhile.
+                        used = await self._recount(ledger)
+                    self._used = used
+                    self._check_fits(used, state.reserved, nbytes, path)
+                    reservation_id = ledger.add_reservation(nbytes)
+            except (OSError, sqlite3.Error) as exc:
+                raise QuotaUnknownError(
+                    f"Cannot share the quota of the {self._label} with other programs on this "
+                    f"computer ({ledger.path}: {exc}); writes are refused until it can be.",
+                    path=path,
+                ) from exc
+            self._reserved += nbytes
+        try:
+            yield reservation
+        finally:
+            self._reserved -= nbytes
+            delta = reservation.delta if reservation.committed else None
+            if delta and self._used is not None:
+                self._used = max(0, self._used + delta)
+            try:
+                ledger.release(reservation_id, delta)
+            except (OSError, sqlite3.Error) as exc:  # it is dropped when this process ends
+                logger.warning("Could not release a quota reservation in %r: %s", ledger, exc)
+
+    async def _shared_usage(self, ledger: QuotaLedger, *, force: bool) -> int:
+        try:
+            async with ledger.locked():
+                state = ledger.state()
+                if force or ledger.is_stale(state):
+                    self._used = await self._recount(ledger)
+                else:
+                    self._used = state.used
+        except (OSError, sqlite3.Error) as exc:
+            raise QuotaUnknownError(
+                f"Cannot read the shared quota records of the {self._label} ({ledger.path}: {exc})."
+            ) from exc
+        assert self._used is not None
+        return self._used
+
+    async def _recount(self, ledger: QuotaLedger) -> int:
+        """List the store and record the count (call with the ledger's lock held)."""
+        since = ledger.commit_sequence()
+        used = ledger.record_count(await self._count(), since)
+        logger.info("Recounted usage of the %s: %s", self._label, human_size(used))
+        return used
+
+    async def _count(self) -> int:
+        try:
+            return await self._count_usage()
+        except StorageError as exc:
+            raise QuotaUnknownError(
+                f"Cannot tell how much of the {self._label} is used ({exc}); writes are "
+                "refused until usage can be counted.",
+            ) from exc
+
     async def _ensure_counted(self) -> int:
         if self._used is None:
-            try:
-                self._used = await self._count_usage()
-            except StorageError as exc:
-                raise QuotaUnknownError(
-                    f"Cannot tell how much of the {self._label} is used ({exc}); writes are "
-                    "refused until usage can be counted.",
-                ) from exc
+            self._used = await self._count()
             logger.info("Counted usage of the %s: %s", self._label, human_size(self._used))
         return self._used

@@ -99,6 +99,14 @@ class StorageSettings(BaseSettings):
         default=None, description="CA bundle to verify a self-signed HTTPS endpoint"
     )
 
+    # Quotas
+    quota_recount_s: float = Field(
+        default=300.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="A quota's usage count older than this many seconds is redone before a write",
+    )
+
     # Media jobs
     ffmpeg_path: Path | None = Field(
         default=None, description="ffmpeg binary (default: ffmpeg on PATH, else imageio-ffmpeg's)"
