@@ -17,7 +17,7 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -104,7 +104,7 @@ class _Banner(QFrame):
         self.close_button = QToolButton()
         self.close_button.setObjectName("notificationClose")
         self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip(self.tr("Dismiss"))
+        self.close_button.setToolTip(QCoreApplication.translate("NotificationBar", "Dismiss"))
         layout.addWidget(self.close_button)
         self.full_text = ""
 
