@@ -1,8 +1,16 @@
-"""Atomic local writes: a temp file beside the target, fsync, rename (RELIABILITY R4, F5).
+"""Atomic local writes: a temp file, fsync, rename (RELIABILITY R4, F5).
 
 The final name only ever holds a complete, verified file: the old version or the new one, never a
-mix or a truncated file. Temp files carry the writer's PID, so a later writer to the same target
-removes the leftovers of a writer that was killed (``kill -9`` leaves no chance to clean up).
+mix or a truncated file. Temp files carry the writer's PID, so a later writer removes the
+leftovers of a writer that was killed (``kill -9`` leaves no chance to clean up).
+
+Where the temp file lives decides whose it is. Writes into a store stage in the store's own
+``temp/`` folder (``temp_dir``; same filesystem as the target, so the rename stays atomic): no
+user file can be there, so leftovers there are swept by PID alone. A temp file beside a target
+outside any store (``leap-storage get KEY ./file``) could share its name with a user's file, so it
+carries an extended attribute naming it (:data:`MARKER_XATTR`); nothing is ever hidden or deleted
+by its name alone, only when that mark proves it is ours. On a filesystem without extended
+attributes such a leftover is simply left alone.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = ".leap-partial"
+#: Set on every temp file created beside its target: the proof that the file is ours.
+MARKER_XATTR = "user.leap.partial"
 #: A folder is swept for leftovers of dead writers at most this often per process: sweeping lists
 #: the whole folder, so doing it for every file of a 1000-file download would cost O(n^2).
 SWEEP_INTERVAL_S = 60.0
@@ -58,15 +68,55 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
-def partial_name_for(target: Path) -> Path:
-    """Return a fresh temp path beside ``target`` tagged with this process's PID."""
-    token = f"{_name_tag}{next(_name_counter) & 0xFFFFFFFF:08x}"
-    return target.with_name(f".{target.name}.{os.getpid()}-{token}{PARTIAL_SUFFIX}")
+def _fresh_tag() -> str:
+    return f"{os.getpid()}-{_name_tag}{next(_name_counter) & 0xFFFFFFFF:08x}"
+
+
+def partial_name_for(target: Path, temp_dir: Path | None = None) -> Path:
+    """Return a fresh temp path tagged with this process's PID.
+
+    Args:
+        temp_dir: Stage there (a store's ``temp/`` area) instead of beside ``target``.
+    """
+    if temp_dir is not None:
+        return temp_dir / f"{_fresh_tag()}{PARTIAL_SUFFIX}"
+    return target.with_name(f".{target.name}.{_fresh_tag()}{PARTIAL_SUFFIX}")
 
 
 def is_partial(name: str) -> bool:
-    """Tell whether a file name is one of our temp files (listings hide them)."""
+    """Tell whether a file name looks like one of our temp files beside a target.
+
+    A name is never enough to hide or delete a file (a user may have chosen it): see
+    :func:`is_ours`.
+    """
     return name.startswith(".") and name.endswith(PARTIAL_SUFFIX)
+
+
+def _tag_of(name: str) -> str:
+    """The ``<pid>-<token>`` part of a temp name (beside a target or in a temp folder)."""
+    stem = name[: -len(PARTIAL_SUFFIX)] if name.endswith(PARTIAL_SUFFIX) else name
+    return stem.rpartition(".")[2]
+
+
+def is_ours(path: Path | str) -> bool:
+    """Tell whether a temp-looking file beside a target was created by an :class:`AtomicFile`.
+
+    True only when its name has the pattern and its :data:`MARKER_XATTR` holds the same tag.
+    """
+    name = os.path.basename(path)
+    if not is_partial(name):
+        return False
+    try:
+        mark = os.getxattr(path, MARKER_XATTR, follow_symlinks=False)
+    except OSError:
+        return False
+    return mark.decode("ascii", "replace") == _tag_of(name)
+
+
+def _mark(fd: int, path: Path) -> None:
+    """Mark a temp file as ours (best effort: without xattrs a leftover is left alone)."""
+    with contextlib.suppress(OSError):
+        os.setxattr(fd, MARKER_XATTR, _tag_of(path.name).encode("ascii"))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -79,24 +129,49 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale_partials(target: Path) -> int:
-    """Remove dead writers' temp files in ``target``'s folder, at most once a minute per folder.
+def sweep_stale_partials(target: Path, temp_dir: Path | None = None) -> int:
+    """Remove dead writers' temp files where a write to ``target`` stages, at most once a
+    minute per folder.
 
     The first write into a folder in this process removes every leftover there (any target),
     so later writes into the same folder need not list it again.
     """
-    folder = target.parent
+    folder = temp_dir if temp_dir is not None else target.parent
     now = time.monotonic()
     with _swept_lock:
         last = _swept.get(folder)
         if last is not None and now - last < SWEEP_INTERVAL_S:
             return 0
         _swept[folder] = now
+    if temp_dir is not None:
+        return remove_stale_in_temp_dir(temp_dir)
     return remove_stale_partials(target, any_target=True)
 
 
+def _dead_writer(tag: str) -> bool:
+    pid_text, _, _token = tag.partition("-")
+    return pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text))
+
+
+def remove_stale_in_temp_dir(temp_dir: Path) -> int:
+    """Delete leftovers of dead writers in a store's staging folder (ours by location)."""
+    removed = 0
+    try:
+        entries = list(os.scandir(temp_dir))
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.name.endswith(PARTIAL_SUFFIX) and _dead_writer(_tag_of(entry.name)):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed += 1
+                logger.info("Removed leftover partial file %s", entry.path)
+    return removed
+
+
 def remove_stale_partials(target: Path, *, any_target: bool = False) -> int:
-    """Delete temp files for ``target`` left by processes that no longer run; return how many.
+    """Delete our temp files for ``target`` left by processes that no longer run; return how
+    many. Only files marked as ours (:func:`is_ours`) are touched, whatever their name.
 
     With ``any_target``, remove such leftovers of every file in ``target``'s folder.
     """
@@ -110,11 +185,7 @@ def remove_stale_partials(target: Path, *, any_target: bool = False) -> int:
         name = entry.name
         if not (name.startswith(prefix) and name.endswith(PARTIAL_SUFFIX)):
             continue
-        tag = name[len(prefix) : -len(PARTIAL_SUFFIX)]
-        if any_target:
-            tag = tag.rpartition(".")[2]
-        pid_text, _, _token = tag.partition("-")
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+        if _dead_writer(_tag_of(name)) and is_ours(entry.path):
             try:
                 os.unlink(entry.path)
                 removed += 1
@@ -166,9 +237,12 @@ class AtomicFile:
     file and leaves ``target`` as it was. Blocking calls run in worker threads.
     """
 
-    def __init__(self, target: Path, *, expected_size: int | None = None) -> None:
+    def __init__(
+        self, target: Path, *, expected_size: int | None = None, temp_dir: Path | None = None
+    ) -> None:
         self.target = target
-        self.temp_path = partial_name_for(target)
+        self.temp_dir = temp_dir
+        self.temp_path = partial_name_for(target, temp_dir)
         self._expected_size = expected_size
         self._fd: int | None = None
         self._created = False
@@ -188,19 +262,34 @@ class AtomicFile:
     def _open(self) -> None:
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            sweep_stale_partials(self.target)
             # Create first, check space second: a read-only folder must say "permission
             # denied", not "disk full".
-            self._fd = os.open(
-                self.temp_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644
-            )
+            self._fd = self._create_temp()
             self._created = True
+            if self.temp_dir is None:
+                _mark(self._fd, self.temp_path)
             if self._expected_size:
                 ensure_free_space(self.target.parent, self._expected_size)
                 _preallocate(self._fd, self._expected_size)
         except OSError as exc:
             self._discard()
             raise translate_os_error(exc, self.target, "writing") from exc
+
+    def _create_temp(self) -> int:
+        """Create the temp file; a staging folder that another writer just removed as empty
+        is made again (a few tries)."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        for attempt in range(3):
+            if self.temp_dir is not None:
+                self.temp_dir.mkdir(parents=True, exist_ok=True)
+            if attempt == 0:
+                sweep_stale_partials(self.target, self.temp_dir)
+            try:
+                return os.open(self.temp_path, flags, 0o644)
+            except FileNotFoundError:
+                if self.temp_dir is None or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run a blocking call on this file (hashing it back, say) in a tracked worker thread."""
@@ -274,12 +363,18 @@ class AtomicFile:
                 path=str(self.target),
             )
         try:
+            if self.temp_dir is None:
+                # The final file is the user's, not a temp file any more.
+                with contextlib.suppress(OSError):
+                    os.removexattr(self._fd, MARKER_XATTR)
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
             os.replace(self.temp_path, self.target)
             self._created = False
             _fsync_dir(self.target.parent)
+            if self.temp_dir is not None:
+                _fsync_dir(self.temp_dir)  # the temp name is gone from there too
         except OSError as exc:
             raise translate_os_error(exc, self.target, "saving") from exc
 

@@ -162,12 +162,14 @@ async def test_ranged_download_still_detects_replacement(make_s3: MakeS3, tmp_pa
 
 
 def test_sweep_removes_dead_writers_leftovers_of_any_file(tmp_path: Path) -> None:
-    from file_storage.atomic import sweep_stale_partials
+    from file_storage.atomic import MARKER_XATTR, sweep_stale_partials
 
     dead = tmp_path / f".other.mp4.999999-dead{PARTIAL_SUFFIX}"
     dead.write_bytes(b"x")
+    os.setxattr(dead, MARKER_XATTR, b"999999-dead")  # as AtomicFile marks its temp files
     mine = tmp_path / f".x.bin.{os.getpid()}-live{PARTIAL_SUFFIX}"
     mine.write_bytes(b"x")
+    os.setxattr(mine, MARKER_XATTR, f"{os.getpid()}-live".encode())
     assert sweep_stale_partials(tmp_path / "x.bin") == 1
     assert not dead.exists()
     assert mine.exists(), "a live writer's temp file is kept"

@@ -26,7 +26,9 @@ import aiofiles.os
 
 from file_storage.atomic import (
     AtomicFile,
+    is_ours,
     is_partial,
+    remove_stale_in_temp_dir,
     remove_stale_partials,
     translate_os_error,
 )
@@ -53,6 +55,9 @@ PAGE_SIZE = 1000
 SHA256_XATTR = "user.leap.sha256"
 #: The name a dropped file had on the user's computer (UTF-8).
 ORIGINAL_NAME_XATTR = "user.leap.original_name"
+#: Where writes into the store stage their temp files: inside the store's scratch folder (never
+#: synced), on the same filesystem as every target, so the final rename stays atomic.
+STAGING_FOLDER = "temp/.partial"
 
 
 class LocalStorageBackend(StorageBackend):
@@ -90,8 +95,16 @@ class LocalStorageBackend(StorageBackend):
         if removed:
             logger.info("Removed %d leftover partial file(s) from %s", removed, self.base_path)
 
+    @property
+    def staging_dir(self) -> Path:
+        """Where writes into this store keep their temp files (see :data:`STAGING_FOLDER`)."""
+        return self.base_path / STAGING_FOLDER
+
     def _remove_leftovers(self) -> int:
-        removed = 0
+        """Sweep dead writers' temp files: the staging folder by PID, and elsewhere only files
+        marked as ours (a temp file of a download into the store by another component). A user
+        file is never removed because of its name."""
+        removed = remove_stale_in_temp_dir(self.staging_dir)
         for folder, _dirs, files in os.walk(self.base_path):
             for name in files:
                 if is_partial(name):
@@ -179,24 +192,27 @@ class LocalStorageBackend(StorageBackend):
         started = time.monotonic()
         async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
             digest = hashlib.sha256()
-            async with AtomicFile(full, expected_size=size) as out:
-                offset = 0
-                while offset < size:
-                    chunk = await source.read_at(offset, min(CHUNK_SIZE, size - offset))
-                    if not chunk:
-                        raise SourceChangedError(
-                            f"{source.description} ended after {offset} of {size} bytes; "
-                            "nothing was saved.",
-                            path=rel,
-                        )
-                    await asyncio.to_thread(digest.update, chunk)
-                    await out.write(chunk)
-                    offset += len(chunk)
-                    await report_progress(progress, offset)
-                await source.check_unchanged()
-                await out.run(_write_sha256_xattr, out.fd, digest.hexdigest())
-                if original_name is not None:
-                    await out.run(_write_name_xattr, out.fd, original_name)
+            try:
+                async with AtomicFile(full, expected_size=size, temp_dir=self.staging_dir) as out:
+                    offset = 0
+                    while offset < size:
+                        chunk = await source.read_at(offset, min(CHUNK_SIZE, size - offset))
+                        if not chunk:
+                            raise SourceChangedError(
+                                f"{source.description} ended after {offset} of {size} bytes; "
+                                "nothing was saved.",
+                                path=rel,
+                            )
+                        await asyncio.to_thread(digest.update, chunk)
+                        await out.write(chunk)
+                        offset += len(chunk)
+                        await report_progress(progress, offset)
+                    await source.check_unchanged()
+                    await out.run(_write_sha256_xattr, out.fd, digest.hexdigest())
+                    if original_name is not None:
+                        await out.run(_write_name_xattr, out.fd, original_name)
+            finally:
+                await asyncio.to_thread(_remove_empty_staging, self.staging_dir)
             reservation.commit(size - old_size)
         await report_progress(progress, size)
         logger.info("local put %s (%s) in %.2fs", rel, human_size(size), time.monotonic() - started)
@@ -301,8 +317,8 @@ class LocalStorageBackend(StorageBackend):
                 continue
             subfolders: list[Path] = []
             for entry in entries:
-                if is_partial(entry.name):
-                    continue
+                if is_partial(entry.name) and is_ours(entry.path):
+                    continue  # a download in progress into the store: not a file yet
                 rel = self._relative(Path(entry.path))
                 try:
                     validate_path(rel)
@@ -362,6 +378,16 @@ class LocalStorageBackend(StorageBackend):
         raise NotSupportedError(
             "Share links need an S3 backend; files on local disk have no URL to share."
         )
+
+
+def _remove_empty_staging(staging: Path) -> None:
+    """Leave no empty ``temp/.partial`` (nor an empty ``temp/``) behind a plain write: the
+    store's listing shows only what the user stored. Folders in use are not empty and stay."""
+    for folder in (staging, staging.parent):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
 
 
 def _size_or_zero(path: Path) -> int:
