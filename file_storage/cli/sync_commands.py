@@ -213,7 +213,11 @@ def sync_command(
     required=True,
     help="s3: copy the local store to S3; local: copy S3 to the local store.",
 )
-@click.option("--delete-source", is_flag=True, help="Delete each source file once verified.")
+@click.option(
+    "--delete-source",
+    is_flag=True,
+    help="Delete each source file once its copy is proven equal from bytes read just before.",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.pass_obj
@@ -267,6 +271,8 @@ def migrate_command(
                 f"{human_size(totals.bytes_done):>10} of {human_size(totals.bytes_total)}"
                 + (f"  {totals.failed} failed" if totals.failed else "")
             )
+        for path in report.deleted:
+            click.echo(f"deleted source {path} (proven equal on the other side)")
         for path, reason in report.skipped:
             click.echo(f"skipped {path}: {reason}", err=True)
         for path, reason in report.failed:

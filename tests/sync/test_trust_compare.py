@@ -11,12 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from file_storage.cli.main import cli
+from file_storage.sandbox import SeaweedSandbox
 from file_storage.sync import FileState, SyncExecutor, SyncMode, build_plan, compare, migrate
 from file_storage.sync.index import SyncIndex, SyncRecord, pair_id
 from tests.conftest import TEST_BUCKET, MiB
 from tests.sync.conftest import Pair
+from tests.sync.test_migrate import env_for
 
 U = "users/user_000042/recordings/rec-1"
 
@@ -218,3 +224,27 @@ async def test_an_old_index_without_ctime_opens_and_its_rows_are_not_trusted(
     with sqlite3.connect(old) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] >= 2
 
+
+def test_cli_migrate_delete_source_lists_what_it_deleted_and_what_it_kept(
+    s3_server: SeaweedSandbox, tmp_path: Path
+) -> None:
+    env = env_for(
+        s3_server, tmp_path / "store", f"t-{uuid.uuid4().hex[:12]}", tmp_path / "index.sqlite3"
+    )
+    root = Path(env["STORAGE_LOCAL_PATH"])
+    folder = root / U
+    folder.mkdir(parents=True)
+    (folder / "a.json").write_text("aaaa")
+    (folder / "b.json").write_text("bbbb")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate", "--to", "s3"], env=env).exit_code == 0
+    edit_in_place_keeping_mtime(folder / "b.json", b"BBBB")
+
+    done = runner.invoke(cli, ["migrate", "--to", "s3", "--delete-source"], env=env)
+
+    assert done.exit_code == 0, done.output
+    assert f"deleted source {U}/a.json (proven equal on the other side)" in done.output
+    assert f"deleted source {U}/b.json (proven equal on the other side)" in done.output
+    assert "1 file (4 B) copied and verified" in done.output
+    assert "2 source copies deleted" in done.output
+    assert not list(folder.iterdir())
