@@ -99,6 +99,40 @@ class QuotaTracker:
             self._used = None
             return await self._ensure_counted()
 
+    async def room(self, needed: int = 0) -> tuple[int, int | None]:
+        """``(used + reserved, limit)`` before a batch of ``needed`` bytes is planned.
+
+        With a shared ledger, "reserved" counts the writes of every process on this computer,
+        and the usage is counted again first when it is older than the recount setting or when
+        ``needed`` does not fit (others may have freed space). ``limit`` is ``None`` without a
+        quota (and then nothing is counted).
+
+        Raises:
+            QuotaUnknownError: Usage could not be counted, or the ledger could not be read.
+        """
+        if self.limit_bytes is None:
+            return 0, None
+        async with self._lock:
+            ledger = self._ledger
+            if ledger is None:
+                return await self._ensure_counted() + self._reserved, self.limit_bytes
+            try:
+                async with ledger.locked():
+                    ledger.drop_dead_reservations()
+                    state = ledger.state()
+                    stale = ledger.is_stale(state)
+                    used = await self._recount(ledger) if stale else state.used
+                    assert used is not None
+                    if used + state.reserved + needed > self.limit_bytes and not stale:
+                        used = await self._recount(ledger)
+            except (OSError, sqlite3.Error) as exc:
+                raise QuotaUnknownError(
+                    f"Cannot read the shared quota records of the {self._label} ({ledger.path}: "
+                    f"{exc})."
+                ) from exc
+            self._used = used
+            return used + state.reserved, self.limit_bytes
+
     def record_delta(self, delta: int) -> None:
         """Adjust usage after an untracked change (a delete, an overwrite outside a reservation)."""
         if self._used is not None:

@@ -147,8 +147,10 @@ async def test_a_killed_process_gives_its_reservation_back(tmp_path: Path) -> No
         with pytest.raises(StorageQuotaExceededError):
             async with tracker.reserve(50 * MiB):
                 pass
+        assert await tracker.room() == (80 * MiB, limit)  # what a plan sees: the other's hold
         child.send_signal(signal.SIGKILL)
         await asyncio.to_thread(child.wait, 30)
+        assert await tracker.room() == (0, limit)
         async with tracker.reserve(50 * MiB) as reservation:
             reservation.commit(50 * MiB)
     finally:
@@ -226,6 +228,19 @@ async def test_a_write_is_refused_only_on_a_fresh_count(
         assert backend.quota.used_bytes == 2 * MiB
         with pytest.raises(StorageQuotaExceededError):
             await backend.upload_file("c.bin", two)
+
+
+async def test_room_recounts_before_a_batch_larger_than_the_free_space(
+    s3_server: SeaweedSandbox, raw_s3: Any, tmp_path: Path
+) -> None:
+    prefix = f"quota-room-{uuid.uuid4().hex[:8]}"
+    clock = FakeClock()
+    two = write_random(tmp_path / "two.bin", 2 * MiB)
+    async with quota_backend(s3_server, tmp_path, prefix, 3 * MiB, clock) as backend:
+        await backend.upload_file("a.bin", two)
+        await raw_s3.delete_object(Bucket=TEST_BUCKET, Key=f"{prefix}/a.bin")
+        assert await backend.quota.room(1 * MiB) == (2 * MiB, 3 * MiB)  # fits: not counted
+        assert await backend.quota.room(2 * MiB) == (0, 3 * MiB)  # does not fit: counted again
 
 
 async def test_two_backends_in_one_process_share_the_ledger(
