@@ -548,7 +548,13 @@ class JobQueue(QObject):
         if not self._paused:
             self._paused = True
             for job in self._jobs.values():
-                if job.state is JobState.RUNNING and not job.cancel_requested:
+                # Transfers stop at their next progress report; a media job's encoder runs on
+                # (ffmpeg cannot stop between parts), so it is not shown as pausing.
+                if (
+                    job.state is JobState.RUNNING
+                    and job.resource == RESOURCE_TRANSFER
+                    and not job.cancel_requested
+                ):
                     job.hold = "pausing"
                     self.jobChanged.emit(job.id)
             self.pausedChanged.emit(True)
