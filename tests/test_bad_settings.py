@@ -166,3 +166,15 @@ def test_valid_values_are_kept() -> None:
     assert settings.s3_prefix == "tenant-1/videos"
     assert settings.s3_endpoint_url == "https://s3.example.com:9000"
     assert settings.s3_max_size_gb == 2.5
+
+
+def test_no_credentials_is_one_line_for_listings(good_env: dict[str, str], tmp_path: Path) -> None:
+    """With no key anywhere (settings, environment, ~/.aws), listings say so in one line."""
+    env = good_env | {
+        "STORAGE_S3_ACCESS_KEY_ID": "",
+        "STORAGE_S3_SECRET_ACCESS_KEY": "",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for command in (["ls"], ["du"], ["ls", "-r", "users"]):
+        line = one_line(run(env, tmp_path, *command))
+        assert "No S3 credentials" in line, command

@@ -185,7 +185,12 @@ class FastLister:
     async def _fetch(self, params: dict[str, Any], key_prefix: str) -> bytes:
         ctx = S3Context("list", self._bucket, self._endpoint, key_prefix or None)
         for attempt in range(1, self._max_attempts + 1):
-            url = await self._presign("list_objects_v2", Params=params, ExpiresIn=PRESIGN_EXPIRES_S)
+            try:
+                url = await self._presign(
+                    "list_objects_v2", Params=params, ExpiresIn=PRESIGN_EXPIRES_S
+                )
+            except Exception as exc:  # no credentials, a profile that fails: one clear error
+                raise translate_s3_error(exc, ctx) from None
             self._on_request()
             try:
                 async with self._http.get(url) as response:
