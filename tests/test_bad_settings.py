@@ -178,3 +178,5 @@ def test_no_credentials_is_one_line_for_listings(good_env: dict[str, str], tmp_p
     for command in (["ls"], ["du"], ["ls", "-r", "users"]):
         line = one_line(run(env, tmp_path, *command))
         assert "No S3 credentials" in line, command
+    line = one_line(run(env, tmp_path, "presign", "users/a.mp4"))
+    assert "credentials" in line.lower()

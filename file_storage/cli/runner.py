@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from botocore.exceptions import BotoCoreError
 from pydantic import ValidationError
 
 from file_storage.backends.base import StorageBackend
@@ -63,6 +64,8 @@ def run_cli(main: Callable[[], Awaitable[T]], *, interrupted: str = INTERRUPTED)
         fail(describe_validation_error(exc))
     except ValueError as exc:
         fail(str(exc))
+    except BotoCoreError as exc:  # a safety net: a botocore failure no backend translated
+        fail(f"S3 client error: {exc}")
     except (KeyboardInterrupt, asyncio.CancelledError):
         click.echo(f"leap-storage: {interrupted}", err=True)
         sys.exit(130)
