@@ -344,6 +344,10 @@ def notes(config: BenchConfig) -> list[str]:
         "Every run is verified (object count and bytes in the bucket, or files and bytes on "
         "disk, or the listed count / total) before its time is kept, then its output is "
         "deleted.",
+        "**Foreign multipart download.** The big object is written by s5cmd (50 MiB parts), "
+        "so file_storage cannot lean on its own `x-amz-meta-sha256`: its download recomputes "
+        "the multipart ETag from the bytes with the object's real part layout, and a "
+        "file_storage `big_down` run that ends unverified fails instead of being timed.",
     ]
 
 

@@ -97,8 +97,13 @@ async def big_up(client: Client, spec: RunSpec) -> dict[str, int]:
 
 
 async def big_down(client: Client, spec: RunSpec) -> dict[str, int]:
-    await client.download_file(spec.remote, Path(spec.local))
-    return {"items": 1, "bytes": spec.size}
+    result = await client.download_file(spec.remote, Path(spec.local))
+    # The bucket's big object was written by s5cmd (a foreign multipart layout): our download must
+    # prove it (multipart ETag recomputed with the real part layout), or the run is not comparable.
+    checks = getattr(result, "checks", None)
+    if checks is not None and not checks:
+        raise RuntimeError(f"download not verified: {result.unverified_reason}")
+    return {"items": 1, "bytes": spec.size, "verified": int(bool(checks))}
 
 
 async def small_up(client: Client, spec: RunSpec) -> dict[str, int]:
