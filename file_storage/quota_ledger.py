@@ -27,6 +27,7 @@ are reliable; on a network share they may not be (see docs/reliability.md).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -114,15 +115,64 @@ class LedgerState:
 
 
 class _Holder:
-    """This process's holder file: locked while the process lives, so others can tell."""
+    """This process's holder file: locked while the process lives, so others can tell.
+
+    The file is locked under a temporary name and then renamed into place (the lock stays with
+    the file), so nobody ever sees a holder file that exists but is not locked yet.
+    """
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.id = uuid.uuid4().hex
         self.path = folder / f"{self.id}.lock"
-        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        pending = folder / f"{self.id}.new"
+        self._fd = os.open(pending, os.O_CREAT | os.O_RDWR, 0o600)
         if not try_lock(self._fd):  # a fresh random name: nobody else can hold it
-            raise OSError(f"cannot lock {self.path}")
+            raise OSError(f"cannot lock {pending}")
+        os.replace(pending, self.path)
+        atexit.register(self.remove)
+
+    def remove(self) -> None:
+        """Delete the holder file at a normal exit (after a crash, :func:`sweep` does)."""
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+
+def holder_is_alive(path: Path) -> bool:
+    """Whether a living process holds the lock of the holder file ``path``.
+
+    A holder file that can be locked belongs to no living process (the kernel drops the locks
+    of a process that ends); it is deleted on the way.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        if not try_lock(fd):
+            return True
+        with contextlib.suppress(OSError):
+            path.unlink()
+        unlock(fd)
+    finally:
+        os.close(fd)
+    return False
+
+
+def sweep(folder: Path, *, older_than_s: float = 3600.0) -> int:
+    """Delete holder files of ended processes (and stale half-made ones); returns how many."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            if entry.name.endswith(".lock"):
+                removed += not holder_is_alive(Path(entry.path))
+            elif entry.name.endswith(".new"):
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+    return removed
 
 
 _holders: dict[Path, _Holder] = {}
@@ -132,6 +182,7 @@ def _holder_for(folder: Path) -> _Holder:
     """One holder per process and folder, kept (and locked) until the process ends."""
     holder = _holders.get(folder)
     if holder is None:
+        sweep(folder)
         holder = _holders[folder] = _Holder(folder)
     return holder
 
@@ -163,6 +214,11 @@ class QuotaLedger:
 
     def __repr__(self) -> str:
         return f"QuotaLedger({str(self.path)!r}, {self.store!r})"
+
+    @property
+    def holder_id(self) -> str | None:
+        """The id under which this process's reservations are kept (once the ledger is open)."""
+        return self._holder.id if self._holder else None
 
     # ----------------------------------------------------------------- plumbing
 
@@ -333,20 +389,7 @@ class QuotaLedger:
         return removed
 
     def _holder_alive(self, holder: str) -> bool:
-        path = self.path.parent / "quota-holders" / f"{holder}.lock"
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except FileNotFoundError:
-            return False
-        try:
-            if not try_lock(fd):
-                return True
-            unlock(fd)
-        finally:
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return False
+        return holder_is_alive(self.path.parent / "quota-holders" / f"{holder}.lock")
 
     def close(self) -> None:
         """Close the database connection (the holder file stays locked until the process ends)."""

@@ -98,9 +98,11 @@ async def test_twenty_puts_at_once_never_exceed_the_quota(
         lines = err.strip().splitlines()
         assert len(lines) == 1, err
         assert "quota exceeded" in lines[0].lower(), err
-    with sqlite3.connect(default_ledger_path(Path(env["STORAGE_SYNC_INDEX_PATH"]))) as db:
+    ledger_path = default_ledger_path(Path(env["STORAGE_SYNC_INDEX_PATH"]))
+    with sqlite3.connect(ledger_path) as db:
         (held,) = db.execute("SELECT COUNT(*) FROM reservations").fetchone()
     assert held == 0, "a finished process left a reservation behind"
+    assert not list((ledger_path.parent / "quota-holders").iterdir()), "holder files left"
 
 
 # --------------------------------------------------------------------------- crashed holder
@@ -151,6 +153,9 @@ async def test_a_killed_process_gives_its_reservation_back(tmp_path: Path) -> No
         child.send_signal(signal.SIGKILL)
         await asyncio.to_thread(child.wait, 30)
         assert await tracker.room() == (0, limit)
+        holders = list((tmp_path / "quota-holders").iterdir())
+        assert tracker.ledger is not None
+        assert [path.stem for path in holders] == [tracker.ledger.holder_id]
         async with tracker.reserve(50 * MiB) as reservation:
             reservation.commit(50 * MiB)
     finally:
