@@ -10,6 +10,7 @@ model reset, so selection and scrolling survive a busy queue.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -235,26 +236,38 @@ class TransferTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not self.checkIndex(index, QAbstractTableModel.CheckIndexOption.IndexIsValid):
+        # Called tens of times per row by the view and the sorting proxy: plain int roles and
+        # no checkIndex() (a slow call from Python), so a 10,000-file queue fills quickly.
+        handler = _ROLE_HANDLERS.get(int(role))
+        if handler is None or not index.isValid():
             return None
-        job = self.job_at(index.row())
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(job, column)
-        if role == ProgressRole:
-            return job.percent
-        if role == JobIdRole:
-            return job.id
-        if role == StateRole:
-            return job.state
-        if role == SortKeyRole:
-            # Within a C int (Qt compares it natively): up to 100 million rows per group.
-            return display_rank(job) * _GROUP_SPAN + index.row()
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(job)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in _ALIGNMENT:
-            return int(_ALIGNMENT[column].value)
-        return None
+        row = index.row()
+        if row >= len(self._jobs):
+            return None
+        return handler(self, self._jobs[row], row, Column(index.column()))
+
+    def _role_display(self, job: Job, _row: int, column: Column) -> object:
+        return self._display(job, column)
+
+    def _role_progress(self, job: Job, _row: int, _column: Column) -> object:
+        return job.percent
+
+    def _role_id(self, job: Job, _row: int, _column: Column) -> object:
+        return job.id
+
+    def _role_state(self, job: Job, _row: int, _column: Column) -> object:
+        return job.state
+
+    def _role_sort_key(self, job: Job, row: int, _column: Column) -> object:
+        # Within a C int (Qt compares it natively): up to 100 million rows per group.
+        return display_rank(job) * _GROUP_SPAN + row
+
+    def _role_tooltip(self, job: Job, _row: int, _column: Column) -> object:
+        return self._tooltip(job)
+
+    def _role_alignment(self, _job: Job, _row: int, column: Column) -> object:
+        alignment = _ALIGNMENT.get(column)
+        return int(alignment.value) if alignment is not None else None
 
     # ----------------------------------------------------------------- cell text
 
@@ -322,3 +335,15 @@ class TransferTableModel(QAbstractTableModel):
         del self._jobs[row]
         self._rows = {job.id: index for index, job in enumerate(self._jobs)}
         self.endRemoveRows()
+
+
+#: The roles :meth:`TransferTableModel.data` answers, as plain ints.
+_ROLE_HANDLERS: dict[int, Callable[[TransferTableModel, Job, int, Column], object]] = {
+    int(Qt.ItemDataRole.DisplayRole.value): TransferTableModel._role_display,
+    int(ProgressRole): TransferTableModel._role_progress,
+    int(JobIdRole): TransferTableModel._role_id,
+    int(StateRole): TransferTableModel._role_state,
+    int(SortKeyRole): TransferTableModel._role_sort_key,
+    int(Qt.ItemDataRole.ToolTipRole.value): TransferTableModel._role_tooltip,
+    int(Qt.ItemDataRole.TextAlignmentRole.value): TransferTableModel._role_alignment,
+}
