@@ -123,7 +123,8 @@ class QuotaTracker:
                     stale = ledger.is_stale(state)
                     used = await self._recount(ledger) if stale else state.used
                     assert used is not None
-                    if used + state.reserved + needed > self.limit_bytes and not stale:
+                    too_big = used + state.reserved + needed > self.limit_bytes
+                    if too_big and not stale and ledger.worth_recounting(state):
                         used = await self._recount(ledger)
             except (OSError, sqlite3.Error) as exc:
                 raise QuotaUnknownError(
@@ -202,7 +203,8 @@ class QuotaTracker:
                     counted_now = ledger.is_stale(state)
                     used = await self._recount(ledger) if counted_now else state.used
                     assert used is not None
-                    if used + state.reserved + nbytes > self.limit_bytes and not counted_now:
+                    too_big = used + state.reserved + nbytes > self.limit_bytes
+                    if too_big and not counted_now and ledger.worth_recounting(state):
                         # Refuse only on a fresh count: others may have deleted files meanwhile.
                         used = await self._recount(ledger)
                     self._used = used

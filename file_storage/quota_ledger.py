@@ -43,6 +43,8 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 LEDGER_FILE_NAME = "quota-ledger.sqlite3"
+#: A count younger than this many seconds is trusted even to refuse a write.
+RECHECK_S = 5.0
 #: Seconds between attempts to take the ledger lock (with jitter), while another process has it.
 LOCK_POLL_S = 0.05
 
@@ -287,6 +289,13 @@ class QuotaLedger:
         """The count is missing, older than ``recount_s``, or from the future (clock change)."""
         age = self.clock() - state.counted_at
         return state.used is None or not 0 <= age <= self.recount_s
+
+    def worth_recounting(self, state: LedgerState) -> bool:
+        """Before refusing a write: count again unless the count is only seconds old.
+
+        Without this floor a full store would be listed once per refused file of a batch.
+        """
+        return not 0 <= self.clock() - state.counted_at <= min(RECHECK_S, self.recount_s)
 
     # ----------------------------------------------------------------- changing
 

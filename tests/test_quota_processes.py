@@ -229,6 +229,9 @@ async def test_a_write_is_refused_only_on_a_fresh_count(
         # Another program frees the space: the batch below is larger than the free space the
         # ledger knows of, so it recounts before refusing, and the write fits.
         await raw_s3.delete_object(Bucket=TEST_BUCKET, Key=f"{prefix}/a.bin")
+        with pytest.raises(StorageQuotaExceededError):  # a count seconds old is trusted
+            await backend.upload_file("b.bin", two)
+        clock.now += 6
         await backend.upload_file("b.bin", two)
         assert backend.quota.used_bytes == 2 * MiB
         with pytest.raises(StorageQuotaExceededError):
@@ -245,6 +248,8 @@ async def test_room_recounts_before_a_batch_larger_than_the_free_space(
         await backend.upload_file("a.bin", two)
         await raw_s3.delete_object(Bucket=TEST_BUCKET, Key=f"{prefix}/a.bin")
         assert await backend.quota.room(1 * MiB) == (2 * MiB, 3 * MiB)  # fits: not counted
+        clock.now += 6
+        assert await backend.quota.room(1 * MiB) == (2 * MiB, 3 * MiB)
         assert await backend.quota.room(2 * MiB) == (0, 3 * MiB)  # does not fit: counted again
 
 
