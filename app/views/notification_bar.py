@@ -47,6 +47,8 @@ INFO_TIMEOUT_MS = 6000
 HIDDEN_INFO_TIMEOUT_MS = 30_000
 #: At most this many notices are kept; the oldest of the least severe go first.
 MAX_NOTICES = 50
+#: The list's entries are cut at this width (pixels); each has the whole text as tooltip.
+LIST_TEXT_WIDTH = 720
 
 
 @dataclass(eq=False)
@@ -151,6 +153,7 @@ class NotificationBar(QWidget):
         self.banner.more_button.clicked.connect(self.show_list)
         self.menu = QMenu(self)
         self.menu.setObjectName("notificationList")
+        self.menu.setToolTipsVisible(True)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._expire)
@@ -240,7 +243,11 @@ class NotificationBar(QWidget):
             text = " ".join(notice.text.split())
             if notice.repeats > 1:
                 text = self.tr("{text} (×{count})").format(text=text, count=notice.repeats)
-            action = QAction(icon(ICONS[notice.level.value], STYLES[notice.level.value][1]), text)
+            text = self.menu.fontMetrics().elidedText(
+                text, Qt.TextElideMode.ElideRight, LIST_TEXT_WIDTH
+            )
+            level_icon = icon(ICONS[notice.level.value], STYLES[notice.level.value][1])
+            action = QAction(level_icon, text.replace("&", "&&"))  # "&" is no shortcut here
             action.setParent(self.menu)
             action.setToolTip(notice.text)
             action.triggered.connect(lambda _checked=False, n=notice: self.choose(n))
