@@ -199,7 +199,8 @@ def render(rows: list[Row], args: argparse.Namespace, started: datetime) -> str:
         "and "
         "makes no request per object. The first run reads every local file once (SHA-256 and MD5 "
         "in one pass) and matches the MD5 against the listed ETag; the second finds every hash in "
-        "the cache, keyed by size, mtime_ns and inode, and reads no file content; the third finds "
+        "the cache, keyed by size, mtime_ns, ctime_ns and inode, and reads no file content; the "
+        "third finds "
         "both sides unchanged since the recorded sync and does not consult hashes at all. Each "
         "upload is one PUT plus one HEAD that verifies size and the stored SHA-256.",
         "",
