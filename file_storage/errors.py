@@ -217,3 +217,15 @@ class SyncIndexDamagedError(StorageError):
 
 
 __all__ += ["SyncIndexDamagedError"]
+
+
+class WriteConflictError(ObjectChangedError):
+    """A conditional write was refused: the object is not what the plan saw.
+
+    Another client created, replaced or deleted it since the compare (``If-None-Match: *`` or
+    ``If-Match: <etag>`` failed, or the HEAD just before the commit disagreed). Nothing of ours
+    was stored under that name; the other writer's object is untouched.
+    """
+
+
+__all__ += ["WriteConflictError"]

@@ -25,12 +25,17 @@ class FlipProxy:
         *,
         flip_at: int | None = None,
         add_headers: dict[str, str] | None = None,
+        conditions: str | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or 80
         self.flip_at = flip_at
         self.add_headers = add_headers or {}
+        #: ``"refuse"``: answer conditional PUT/POSTs with 501 NotImplemented; ``"ignore"``:
+        #: turn their 412 answers into 200 (as a server that ignores the headers looks).
+        self.conditions = conditions
+        self.conditional_writes_seen = 0
         self.flipped = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -75,10 +80,26 @@ class FlipProxy:
                 except asyncio.IncompleteReadError:
                     return
                 method = head.split(b" ", 1)[0].upper()
+                request_headers = _headers(head)
+                conditional = method in (b"PUT", b"POST") and (
+                    "if-none-match" in request_headers or "if-match" in request_headers
+                )
+                self.conditional_writes_seen += conditional
+                if conditional and self.conditions == "refuse":
+                    await _drain_body(client, request_headers)
+                    body = b"<Error><Code>NotImplemented</Code></Error>"
+                    to_client.write(
+                        b"HTTP/1.1 501 Not Implemented\r\nContent-Type: application/xml\r\n"
+                        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                    )
+                    await to_client.drain()
+                    continue
                 to_upstream.write(head)
-                await _copy_body(client, to_upstream, _headers(head), None)
+                await _copy_body(client, to_upstream, request_headers, None)
                 answer = await upstream.readuntil(b"\r\n\r\n")
                 status = int(answer.split(b" ", 2)[1])
+                if conditional and self.conditions == "ignore" and status == 412:
+                    answer = b"HTTP/1.1 200 OK\r\n" + answer.split(b"\r\n", 1)[1]
                 headers = _headers(answer)
                 if self.add_headers:
                     extra = "".join(f"{k}: {v}\r\n" for k, v in self.add_headers.items())
@@ -102,6 +123,15 @@ def _headers(head: bytes) -> dict[str, str]:
         if sep:
             result[name.strip().lower()] = value.strip()
     return result
+
+
+async def _drain_body(source: asyncio.StreamReader, headers: dict[str, str]) -> None:
+    remaining = int(headers.get("content-length", "0"))
+    while remaining:
+        chunk = await source.read(min(remaining, 256 * 1024))
+        if not chunk:
+            raise ConnectionError("client closed mid-body")
+        remaining -= len(chunk)
 
 
 async def _copy_body(

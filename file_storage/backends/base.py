@@ -19,7 +19,12 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from file_storage.errors import InvalidRequestError, ObjectNotFoundError, StorageError
+from file_storage.errors import (
+    InvalidRequestError,
+    ObjectNotFoundError,
+    StorageError,
+    WriteConflictError,
+)
 from file_storage.paths import validate_path
 from file_storage.progress import ProgressCallback
 from file_storage.quota import QuotaTracker
@@ -189,17 +194,58 @@ class StorageBackend(abc.ABC):
         *,
         progress: ProgressCallback | None = None,
         original_name: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
     ) -> str:
         """Stream the local file ``local_path`` to ``path``; memory stays flat at any size.
 
+        Args:
+            if_none_match: Store only if nothing is at ``path`` (the plan saw no object).
+            if_match: Store only if the object at ``path`` still has this ETag (unquoted).
+
         Returns:
             Where it went: the S3 key, or the absolute path inside the local store.
+
+        Raises:
+            WriteConflictError: A condition failed; nothing was stored, the object there stays.
         """
         validate_path(path)
         async with FileSource(Path(local_path)) as source:
+            if if_none_match or if_match is not None:
+                return await self.upload_source_conditional(
+                    path,
+                    source,
+                    if_none_match=if_none_match,
+                    if_match=if_match,
+                    progress=progress,
+                    original_name=original_name,
+                )
             return await self.upload_source(
                 path, source, progress=progress, original_name=original_name
             )
+
+    async def upload_source_conditional(
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
+    ) -> str:
+        """:meth:`upload_source` only if ``path`` is as the caller last saw it.
+
+        This default checks with :meth:`stat` first (a window remains between the check and the
+        write); the S3 backend sends the conditions with the write itself.
+
+        Raises:
+            WriteConflictError: A condition failed; nothing was stored.
+        """
+        await check_write_condition(self, path, if_none_match=if_none_match, if_match=if_match)
+        return await self.upload_source(
+            path, source, progress=progress, original_name=original_name
+        )
 
     @abc.abstractmethod
     async def download_file(
@@ -318,6 +364,27 @@ class StorageBackend(abc.ABC):
     @abc.abstractmethod
     async def _presign(self, path: str, expires_in: int, method: str) -> str:
         """Backend part of :meth:`get_presigned_url`, called with checked arguments."""
+
+
+async def check_write_condition(
+    backend: StorageBackend, path: str, *, if_none_match: bool, if_match: str | None
+) -> None:
+    """Raise :class:`WriteConflictError` unless ``path`` is absent / has ETag ``if_match``."""
+    try:
+        current: ObjectInfo | None = await backend.stat(path)
+    except ObjectNotFoundError:
+        current = None
+    if if_none_match and current is not None:
+        raise WriteConflictError(
+            f"{path} was created by someone else since the compare; it was not overwritten.",
+            path=path,
+        )
+    if if_match is not None and (current is None or (current.etag or "") != if_match.strip('"')):
+        what = "deleted" if current is None else "replaced"
+        raise WriteConflictError(
+            f"{path} was {what} by someone else since the compare; it was not overwritten.",
+            path=path,
+        )
 
 
 def validate_presign_request(expires_in: object, method: object) -> str:

@@ -167,10 +167,30 @@ class HybridStorageBackend(StorageBackend):
         progress: ProgressCallback | None = None,
         original_name: str | None = None,
     ) -> str:
+        return await self.upload_source_conditional(
+            path, source, progress=progress, original_name=original_name
+        )
+
+    async def upload_source_conditional(
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
+    ) -> str:
+        """Writes go to the remote side, with the conditions checked there."""
         rel = validate_path(path)
         await self.ensure_open()
-        key = await self.remote.upload_source(
-            rel, source, progress=progress, original_name=original_name
+        key = await self.remote.upload_source_conditional(
+            rel,
+            source,
+            if_none_match=if_none_match,
+            if_match=if_match,
+            progress=progress,
+            original_name=original_name,
         )
         await self.index.set_locations(self.store, [(rel, REMOTE)])
         await self.local.delete(rel)  # the local copy, if any, is now an older version

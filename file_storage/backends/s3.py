@@ -10,13 +10,15 @@ download, and tracks quota usage instead of relisting the bucket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import mimetypes
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -36,7 +38,10 @@ from file_storage.backends.base import (
     ListPage,
     ObjectInfo,
     StorageBackend,
+    check_write_condition,
 )
+from file_storage.backends.s3_conditional import WriteCondition
+from file_storage.backends.s3_conditional import probe as probe_conditional_writes
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
 from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
 from file_storage.backends.s3_listing import FastLister
@@ -73,6 +78,7 @@ from file_storage.errors import (
     ObjectNotFoundError,
     SourceChangedError,
     StorageError,
+    WriteConflictError,
 )
 from file_storage.paths import check_original_name, join_key, validate_path
 from file_storage.progress import ProgressCallback, report_progress
@@ -170,6 +176,8 @@ class S3StorageBackend(StorageBackend):
         self._client: Any = None
         self._lister: FastLister | None = None
         self._fast: FastS3 | None = None
+        self._conditional_writes: bool | None = None
+        self._probe_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -469,7 +477,19 @@ class S3StorageBackend(StorageBackend):
         *,
         progress: ProgressCallback | None = None,
         original_name: str | None = None,
+        if_none_match: bool = False,
+        if_match: str | None = None,
     ) -> str:
+        """Store ``source``; with a condition, only if the object is as the caller saw it.
+
+        ``if_none_match`` / ``if_match`` go to the server with the PUT or the
+        CompleteMultipartUpload (see :mod:`s3_conditional`); on a server that does not honour
+        them, a HEAD right before the commit checks instead.
+
+        Raises:
+            WriteConflictError: The condition failed; nothing of ours is stored there.
+        """
+        condition = WriteCondition(if_none_match, if_match)
         rel = validate_path(path)
         # S3 metadata travels in HTTP headers: US-ASCII only, so the name is %-encoded. Checked
         # here, before any I/O.
@@ -490,10 +510,27 @@ class S3StorageBackend(StorageBackend):
             content_type, _ = mimetypes.guess_type(rel)
             if content_type:
                 extra["ContentType"] = content_type
-            if size <= self.tuning.multipart_threshold:
-                await self._put_single(key, source, sha256, content_type, metadata)
-            else:
-                await self._put_multipart(key, source, extra, progress)
+            guard = await self._write_guard(rel, condition)
+            try:
+                if size <= self.tuning.multipart_threshold:
+                    await self._put_single(key, source, sha256, content_type, metadata, guard)
+                else:
+                    await self._put_multipart(key, source, extra, progress, guard)
+            except (ObjectChangedError, ObjectNotFoundError) as exc:
+                if not condition:
+                    raise
+                # A retried PUT whose first answer was lost fails its own condition: not a
+                # conflict if what is there now is exactly what we sent.
+                if await self._already_ours(key, sha256, size):
+                    pass
+                elif isinstance(exc, WriteConflictError):
+                    raise
+                else:
+                    raise WriteConflictError(
+                        f"{rel} was changed in the store by someone else since the compare; "
+                        "it was not overwritten.",
+                        path=rel,
+                    ) from exc
             reservation.commit(size - old_size)
         await report_progress(progress, size)
         elapsed = time.monotonic() - started
@@ -506,6 +543,65 @@ class S3StorageBackend(StorageBackend):
         )
         return key
 
+    async def upload_source_conditional(
+        self,
+        path: str,
+        source: UploadSource,
+        *,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+        progress: ProgressCallback | None = None,
+        original_name: str | None = None,
+    ) -> str:
+        return await self.upload_source(
+            path,
+            source,
+            progress=progress,
+            original_name=original_name,
+            if_none_match=if_none_match,
+            if_match=if_match,
+        )
+
+    async def conditional_writes_honoured(self) -> bool:
+        """Whether the server refuses conditional writes that fail (probed once, then known)."""
+        if self._conditional_writes is None:
+            async with self._probe_lock:
+                if self._conditional_writes is None:
+                    key = self.key_for(f"temp/.leap-probe-{uuid.uuid4().hex}")
+                    fast = await self._fast_ops()
+                    try:
+                        self._conditional_writes = await probe_conditional_writes(fast, key)
+                    finally:
+                        with contextlib.suppress(StorageError):
+                            await self.call("delete_object", key, Bucket=self.bucket_name, Key=key)
+                    logger.info(
+                        "Conditional writes on %s: %s",
+                        self.endpoint_display,
+                        "honoured" if self._conditional_writes else "HEAD before commit",
+                    )
+        return self._conditional_writes
+
+    async def _write_guard(self, rel: str, condition: WriteCondition) -> _WriteGuard:
+        if not condition:
+            return _WriteGuard(condition, None)
+        if await self.conditional_writes_honoured():
+            return _WriteGuard(condition, None)
+
+        async def head_check() -> None:
+            await check_write_condition(
+                self, rel, if_none_match=condition.if_none_match, if_match=condition.if_match
+            )
+
+        return _WriteGuard(WriteCondition(), head_check)
+
+    async def _already_ours(self, key: str, sha256: str, size: int) -> bool:
+        try:
+            there = await self._head(key)
+        except StorageError:
+            return False
+        metadata = {k.lower(): v for k, v in (there.get("Metadata") or {}).items()}
+        return metadata.get(SHA256_METADATA) == sha256 and there.get("ContentLength") == size
+
     async def _put_single(
         self,
         key: str,
@@ -513,6 +609,7 @@ class S3StorageBackend(StorageBackend):
         sha256: str,
         content_type: str | None,
         metadata: dict[str, str],
+        guard: _WriteGuard,
     ) -> None:
         data = await source.read_at(0, source.size)
         if len(data) != source.size:
@@ -535,6 +632,8 @@ class S3StorageBackend(StorageBackend):
         fast = await self._fast_ops()
         if fast.send_crc32:
             headers["x-amz-checksum-crc32"] = crc32_header(data)
+        await guard.before_commit()
+        headers.update(guard.headers())
         await fast.request(
             "put_object", "PUT", key, headers=headers, body=data, payload_sha256=sha256
         )
@@ -573,6 +672,7 @@ class S3StorageBackend(StorageBackend):
         source: UploadSource,
         extra: dict[str, Any],
         progress: ProgressCallback | None,
+        guard: _WriteGuard,
     ) -> None:
         created = await self.call(
             "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
@@ -588,6 +688,7 @@ class S3StorageBackend(StorageBackend):
                 progress=progress,
             )
             await source.check_unchanged()
+            await guard.before_commit()
             await self.call(
                 "complete_multipart_upload",
                 key,
@@ -595,6 +696,7 @@ class S3StorageBackend(StorageBackend):
                 Key=key,
                 UploadId=upload.upload_id,
                 MultipartUpload={"Parts": parts},
+                **guard.boto_kwargs(),
             )
         except BaseException:
             await asyncio.shield(self._abort(key, upload.upload_id))
@@ -970,3 +1072,21 @@ def _reveal(value: str | SecretStr | None) -> str | None:
     if isinstance(value, SecretStr):
         return value.get_secret_value() or None
     return value or None
+
+
+@dataclass(frozen=True, slots=True)
+class _WriteGuard:
+    """The condition sent with the commit, or a HEAD check run right before it (fallback)."""
+
+    condition: WriteCondition
+    check: Callable[[], Awaitable[None]] | None
+
+    async def before_commit(self) -> None:
+        if self.check is not None:
+            await self.check()
+
+    def headers(self) -> dict[str, str]:
+        return self.condition.headers()
+
+    def boto_kwargs(self) -> dict[str, Any]:
+        return self.condition.boto_kwargs()
