@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from file_storage.backends.base import ObjectInfo, StorageBackend
+from file_storage.backends.base import DownloadResult, ObjectInfo, StorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.errors import (
@@ -31,14 +31,22 @@ from file_storage.errors import (
     ObjectChangedError,
     SourceChangedError,
     StorageError,
+    WriteConflictError,
 )
 from file_storage.paths import MAX_COMPONENT_BYTES
 from file_storage.progress import ProgressCallback
 from file_storage.sync.compare import Entry
 from file_storage.sync.hashing import LocalHasher, Need, etag_proves, hash_file, need_for
 from file_storage.sync.index import LocalDigest, SyncIndex, SyncRecord, pair_id
+from file_storage.sync.linking import link_or_copy_name, move_new, rename_noreplace
 from file_storage.sync.plan import Action, ActionKind, SyncPlan
-from file_storage.sync.trash import purge_trash, stamp_of, trash_local, trash_remote
+from file_storage.sync.trash import (
+    purge_trash,
+    replace_local,
+    stamp_of,
+    trash_local,
+    trash_remote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +83,9 @@ class SyncReport:
     failed: list[tuple[Action, str]] = field(default_factory=list)
     trashed: list[str] = field(default_factory=list)
     conflicts: list[tuple[str, str]] = field(default_factory=list)
+    #: Downloads that passed without any proof (an SSE-KMS ETag and no recorded SHA-256...):
+    #: ``(path, reason)``, to show beside the result (never silently).
+    unverified: list[tuple[str, str]] = field(default_factory=list)
     bytes_copied: int = 0
     files_copied: int = 0
     files_deleted: int = 0
@@ -127,6 +138,7 @@ class SyncExecutor:
         self._hasher = LocalHasher(index, str(local.base_path))
         self._preferred = (remote.tuning.part_size,) if isinstance(remote, S3StorageBackend) else ()
         self._stamp = stamp_of(clock())
+        self._report = SyncReport()
 
     async def execute(self, plan: SyncPlan) -> SyncReport:
         """Run every action of ``plan``; failures are collected, not raised.
@@ -138,7 +150,7 @@ class SyncExecutor:
         plan.ensure_safe()
         started = time.monotonic()
         self._stamp = stamp_of(self.clock())
-        report = SyncReport()
+        report = self._report = SyncReport()
         if self.trash_days is not None:
             for side in (self.local, self.remote):
                 try:
@@ -187,16 +199,25 @@ class SyncExecutor:
     ) -> None:
         entry, kind = action.entry, action.kind
         if kind is ActionKind.UPLOAD:
-            await self._upload(entry, entry.path, progress)
+            # The plan saw no object: create only (another client's new object is never hit).
+            await self._upload_or_keep_both(entry, progress, report, if_none_match=True)
         elif kind is ActionKind.REPLACE_REMOTE:
             self._check_local_unchanged(entry, await self._stat_local(entry.path))
+            remote = entry.remote
+            assert remote is not None
+            # The trash copy is conditional on the planned ETag (a change before it fails the
+            # action: "compare again"); the write is conditional too, for changes after it.
             report.trashed.append(await self._trash_remote(entry))
-            await self._upload(entry, entry.path, progress)
+            await self._upload_or_keep_both(entry, progress, report, if_match=remote.etag)
         elif kind is ActionKind.DOWNLOAD:
             await self._download(entry, entry.path, progress, replace=False)
         elif kind is ActionKind.REPLACE_LOCAL:
             self._check_local_unchanged(entry, await self._stat_local(entry.path))
-            report.trashed.append(await self._download(entry, entry.path, progress, replace=True))
+            landed = await self._download(entry, entry.path, progress, replace=True)
+            if landed.trashed:
+                report.trashed.append(landed.trashed)
+            if landed.conflict:
+                report.conflicts.append((entry.path, landed.conflict))
         elif kind is ActionKind.DELETE_REMOTE:
             report.trashed.append(await self._trash_remote(entry))
             await self.remote.delete(entry.path)
@@ -216,8 +237,47 @@ class SyncExecutor:
             report.files_copied += 1
             report.bytes_copied += action.nbytes
 
+    async def _upload_or_keep_both(
+        self,
+        entry: Entry,
+        progress: ProgressCallback | None,
+        report: SyncReport,
+        *,
+        if_none_match: bool = False,
+        if_match: str | None = None,
+    ) -> None:
+        """Upload with a condition; if another client wrote the name meanwhile, keep both."""
+        try:
+            await self._upload(
+                entry, entry.path, progress, if_none_match=if_none_match, if_match=if_match
+            )
+        except WriteConflictError as exc:
+            await self._keep_ours_aside(entry, progress, report, exc)
+
+    async def _keep_ours_aside(
+        self,
+        entry: Entry,
+        progress: ProgressCallback | None,
+        report: SyncReport,
+        why: StorageError,
+    ) -> None:
+        """The store's object changed after the compare: ours goes to a conflict name there."""
+        loser = conflict_path(entry.path, "local", self._stamp)
+        logger.warning(
+            "sync: %s changed in the store meanwhile (%s); keeping both", entry.path, why
+        )
+        await self._upload(entry, loser, progress, source=entry.path, if_none_match=True)
+        report.conflicts.append((entry.path, loser))
+
     async def _upload(
-        self, entry: Entry, target: str, progress: ProgressCallback | None, *, source: str = ""
+        self,
+        entry: Entry,
+        target: str,
+        progress: ProgressCallback | None,
+        *,
+        source: str = "",
+        if_none_match: bool = False,
+        if_match: str | None = None,
     ) -> None:
         """Upload local ``source`` (default: the entry's path) to ``target``; verify; record."""
         source = source or entry.path
@@ -227,7 +287,14 @@ class SyncExecutor:
             self._check_local_unchanged(entry, before)
         # A dropped file's original name travels with it (it lives in an extended attribute).
         original_name = (await self.local.stat(source)).original_name
-        await self.remote.upload_file(target, full, progress=progress, original_name=original_name)
+        await self.remote.upload_file(
+            target,
+            full,
+            progress=progress,
+            original_name=original_name,
+            if_none_match=if_none_match,
+            if_match=if_match,
+        )
         info = await self.remote.stat(target)
         after = await asyncio.to_thread(os.stat, full)
         if _identity(after) != _identity(before):
@@ -240,47 +307,70 @@ class SyncExecutor:
         if info.sha256:
             # The store recorded the SHA-256 of exactly what was sent (S3 checks each signed
             # payload), and the file did not change meanwhile, so this is the local hash too.
-            digest = LocalDigest(after.st_size, after.st_mtime_ns, after.st_ino, info.sha256)
+            digest = LocalDigest(
+                after.st_size,
+                after.st_mtime_ns,
+                after.st_ino,
+                info.sha256,
+                ctime_ns=after.st_ctime_ns,
+            )
             self._hasher.remember(source, digest)
         else:
             digest = await self._hasher.digest(
-                source, full, after.st_size, after.st_mtime_ns, after.st_ino
+                source,
+                full,
+                after.st_size,
+                after.st_mtime_ns,
+                after.st_ino,
+                ctime_ns=after.st_ctime_ns,
             )
         await self._record(target, after, digest.sha256, info, "remote")
 
     async def _download(
         self, entry: Entry, target: str, progress: ProgressCallback | None, *, replace: bool
-    ) -> str:
+    ) -> _Landed:
         """Download the entry's object to local ``target`` through a staging file; verify.
 
-        Returns:
-            The trash path of the replaced local file, or ``""``.
+        With ``replace``, the local file is checked once more right before the swap: a save
+        since the compare keeps its name, and the download takes a conflict name instead.
         """
         remote = entry.remote
         assert remote is not None
         final = await self.local.resolve(target)
         staging = await self.local.resolve(f"{STAGING}/{uuid.uuid4().hex}")
-        trashed = ""
+        landed = _Landed()
         try:
-            await self.remote.download_file(entry.path, staging, progress=progress)
-            need = (
-                Need()
-                if entry.remote_sha256
-                else need_for(remote.etag, remote.size, self._preferred)
-            )
-            _st, sha, md5, parts = await asyncio.to_thread(
-                hash_file, staging, md5=need.md5, part_sizes=need.part_sizes
-            )
-            digest = LocalDigest(_st.st_size, _st.st_mtime_ns, _st.st_ino, sha, md5, parts)
-            self._verify_download(entry, digest)
+            result = await self.remote.download_file(entry.path, staging, progress=progress)
+            digest = await self._downloaded_digest(entry, staging, result)
             if replace:
-                trashed = await trash_local(self.local, target, self._stamp, keep=True)
-                await asyncio.to_thread(os.replace, staging, final)
+                lf = entry.local
+                expected = (lf.size, lf.mtime_ns, lf.inode, lf.ctime_ns) if lf else None
+                try:
+                    trashed = await replace_local(
+                        self.local, target, staging, self._stamp, expected=expected
+                    )
+                except FileExistsError:
+                    trashed = None  # saved between the two renames (no hard links): keep both
+                if trashed is None:
+                    landed.conflict = conflict_path(target, "remote", self._stamp)
+                    logger.warning(
+                        "sync: %s was saved locally during the download; keeping both (%s)",
+                        target,
+                        landed.conflict,
+                    )
+                    target, final = landed.conflict, await self.local.resolve(landed.conflict)
+                    await asyncio.to_thread(_link_new, staging, final, target)
+                else:
+                    landed.trashed = trashed
             else:
                 await asyncio.to_thread(_link_new, staging, final, target)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 await asyncio.to_thread(os.unlink, staging)
+        if result is not None and not result.verified:
+            reason = result.unverified_reason or "no proof available"
+            self._report.unverified.append((target, reason))
+            logger.warning("sync: %s saved, NOT verified: %s", target, reason)
         after = await asyncio.to_thread(os.stat, final)
         self._hasher.remember(
             target,
@@ -291,10 +381,49 @@ class SyncExecutor:
                 digest.sha256,
                 digest.md5,
                 digest.parts,
+                ctime_ns=after.st_ctime_ns,
             ),
         )
+        if landed.conflict:
+            return landed  # the name belongs to the local save; the history stays as it was
         await self._record(target, after, digest.sha256, remote, "local")
-        return trashed
+        return landed
+
+    async def _downloaded_digest(
+        self, entry: Entry, staging: Path, result: DownloadResult | None
+    ) -> LocalDigest:
+        """The digest of the staging file, checked against the version the compare saw.
+
+        The S3 backend proved the bytes against the object while downloading and hashed them;
+        other backends' downloads are hashed here.
+        """
+        remote = entry.remote
+        assert remote is not None
+        if result is not None and result.sha256 is not None:
+            st = await asyncio.to_thread(os.stat, staging)
+            md5 = result.etag if "md5" in result.checks else None
+            digest = LocalDigest(st.st_size, st.st_mtime_ns, st.st_ino, result.sha256, md5)
+            same_version = (
+                entry.remote_sha256 == result.sha256
+                if entry.remote_sha256
+                else (remote.etag is None or result.etag == remote.etag)
+            )
+            if not same_version or st.st_size != remote.size:
+                raise ObjectChangedError(
+                    f"{entry.path} in the store is not the version the compare saw (changed "
+                    "meanwhile); nothing was written. Compare again.",
+                    path=entry.path,
+                )
+            return digest
+        need = (
+            Need() if entry.remote_sha256 else need_for(remote.etag, remote.size, self._preferred)
+        )
+        st, sha, md5, parts = await asyncio.to_thread(
+            hash_file, staging, md5=need.md5, part_sizes=need.part_sizes
+        )
+        digest = LocalDigest(st.st_size, st.st_mtime_ns, st.st_ino, sha, md5, parts)
+        self._verify_download(entry, digest)
+        return digest
 
     def _verify_download(self, entry: Entry, digest: LocalDigest) -> None:
         remote = entry.remote
@@ -315,20 +444,22 @@ class SyncExecutor:
         entry = action.entry
         local_stat = await self._stat_local(entry.path)
         self._check_local_unchanged(entry, local_stat)
+        remote = entry.remote
         if action.winner == "local":
             loser = conflict_path(entry.path, "remote", self._stamp)
             await self._download(entry, loser, progress, replace=False)
             await self._trash_remote(entry)
-            await self._upload(entry, entry.path, progress)
+            await self._upload(
+                entry, entry.path, progress, if_match=remote.etag if remote else None
+            )
         else:
             loser = conflict_path(entry.path, "local", self._stamp)
             final = await self.local.resolve(entry.path)
             renamed = await self.local.resolve(loser)
-            await asyncio.to_thread(_link_new, final, renamed, loser)
-            await asyncio.to_thread(os.unlink, final)
+            await asyncio.to_thread(_move_new, final, renamed, loser)
             await self._download(entry, entry.path, progress, replace=False)
         loser_entry = Entry(entry.path, entry.state)
-        await self._upload(loser_entry, loser, progress, source=loser)
+        await self._upload(loser_entry, loser, progress, source=loser, if_none_match=True)
         return loser
 
     # ----------------------------------------------------------------- checks and records
@@ -344,7 +475,10 @@ class SyncExecutor:
 
     def _check_local_unchanged(self, entry: Entry, st: os.stat_result) -> None:
         lf = entry.local
-        if lf is not None and (lf.size, lf.mtime_ns, lf.inode) != _identity(st):
+        if lf is not None and (
+            (lf.size, lf.mtime_ns, lf.inode) != _identity(st)
+            or (lf.ctime_ns is not None and lf.ctime_ns != st.st_ctime_ns)
+        ):
             raise SourceChangedError(
                 f"{entry.path} changed locally since the compare; skipped. Compare again.",
                 path=entry.path,
@@ -365,7 +499,19 @@ class SyncExecutor:
         size, mtime_ns, inode = _identity(st)
         await self.index.record_synced(
             self.pair,
-            [SyncRecord(path, size, mtime_ns, inode, sha256, info.etag, info.size, time.time())],
+            [
+                SyncRecord(
+                    path,
+                    size,
+                    mtime_ns,
+                    inode,
+                    sha256,
+                    info.etag,
+                    info.size,
+                    time.time(),
+                    local_ctime_ns=st.st_ctime_ns,
+                )
+            ],
         )
         if self.track_locations:
             await self.index.set_locations(self.pair, [(path, side)])
@@ -382,11 +528,36 @@ def _identity(st: os.stat_result) -> tuple[int, int, int]:
     return st.st_size, st.st_mtime_ns, st.st_ino
 
 
+@dataclass(slots=True)
+class _Landed:
+    """Where a download ended: the trash path of what it replaced, or the conflict name it
+    took because the local file was saved meanwhile."""
+
+    trashed: str = ""
+    conflict: str = ""
+
+
 def _link_new(source: Path, target: Path, shown: str) -> None:
-    """Give ``source`` the name ``target`` only if nothing is there yet (never overwrites)."""
+    """Give ``source`` the name ``target`` only if nothing is there yet (never overwrites).
+
+    A hard link where the file system has them; on exFAT/FAT a no-replace rename (``source``
+    is a staging file, gone afterwards either way).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(source, target)
+        if not link_or_copy_name(source, target):
+            rename_noreplace(source, target)
+    except FileExistsError as exc:
+        raise SourceChangedError(
+            f"{shown} appeared locally since the compare; skipped. Compare again.", path=shown
+        ) from exc
+
+
+def _move_new(source: Path, target: Path, shown: str) -> None:
+    """Rename ``source`` to the new name ``target``, never replacing a file there."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        move_new(source, target)
     except FileExistsError as exc:
         raise SourceChangedError(
             f"{shown} appeared locally since the compare; skipped. Compare again.", path=shown

@@ -1,9 +1,11 @@
 """The sync trash: replaced or deleted files are kept under ``temp/.trash/<timestamp>/``.
 
 On the local side a trashed file is renamed (delete) or hard-linked (replace) into the trash, so
-it costs no copy. On S3 it is copied server-side, with ``x-amz-copy-source-if-match`` so an object
-that changed since the compare is never trashed and then overwritten unseen. Trash folders older
-than the configured number of days are purged at the start of every run.
+it costs no copy (on exFAT/FAT, which have no hard links, a replaced file is moved to the trash
+and the new one renamed in without replacing anything). On S3 it is copied server-side, with
+``x-amz-copy-source-if-match`` so an object that changed since the compare is never trashed and
+then overwritten unseen. Trash folders older than the configured number of days are purged at
+the start of every run.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.errors import NotSupportedError, ObjectNotFoundError
+from file_storage.sync.linking import link_or_copy_name, rename_noreplace
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,62 @@ async def trash_local(local: LocalStorageBackend, path: str, stamp: str, *, keep
     return target_rel
 
 
+async def replace_local(
+    local: LocalStorageBackend,
+    path: str,
+    staging: Path,
+    stamp: str,
+    *,
+    expected: tuple[int, int, int, int | None] | None,
+) -> str | None:
+    """Put the local file ``path`` in the trash and ``staging`` in its place.
+
+    Checked right before the swap: if the file is not ``expected`` any more (size, mtime_ns,
+    inode, ctime_ns; a save since the compare), nothing is done and ``None`` is returned, so the
+    caller keeps both. Without hard links (exFAT/FAT) the old file is moved to the trash and
+    ``staging`` renamed in with no-replace semantics, so a save in between is never replaced.
+
+    Returns:
+        The trash path, or ``None`` if the local file changed.
+
+    Raises:
+        FileExistsError: A new file took the name between the two renames (no-link case);
+            it is kept, and so is the trashed old one.
+    """
+    final = await local.resolve(path)
+    target_rel = trash_path(stamp, path)
+    target = await local.resolve(target_rel)
+    done = await asyncio.to_thread(_replace_local_sync, final, staging, target, expected)
+    return target_rel if done else None
+
+
+def _replace_local_sync(
+    final: Path, staging: Path, target: Path, expected: tuple[int, int, int, int | None] | None
+) -> bool:
+    try:
+        st = os.stat(final)
+    except FileNotFoundError:
+        return False
+    if expected is not None and not _same_file(st, expected):
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()  # the same path trashed twice in one run: keep the latest
+    if link_or_copy_name(final, target):
+        os.replace(staging, final)
+    else:
+        os.rename(final, target)
+        rename_noreplace(staging, final)
+    return True
+
+
+def _same_file(st: os.stat_result, expected: tuple[int, int, int, int | None]) -> bool:
+    size, mtime_ns, inode, ctime_ns = expected
+    if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, inode):
+        return False
+    return ctime_ns is None or st.st_ctime_ns == ctime_ns
+
+
 def _trash_local_sync(source: Path, target: Path, keep: bool) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
@@ -61,10 +120,8 @@ def _trash_local_sync(source: Path, target: Path, keep: bool) -> None:
     if not keep:
         os.rename(source, target)
         return
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    if not link_or_copy_name(source, target):
+        shutil.copy2(source, target)  # no hard links here (exFAT/FAT): a real copy
 
 
 async def trash_remote(
