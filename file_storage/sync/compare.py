@@ -173,7 +173,8 @@ async def compare(
         part_sizes: Multipart part sizes (bytes) to try first when recomputing ETags; by
             default the remote's configured part size.
         record_identical: Record files found identical as synced, so the next compare needs
-            no content at all for them.
+            no content at all for them (not those judged by metadata alone: they stay
+            ``unverified`` until a content check is possible).
 
     Raises:
         StorageError: Either side could not be listed (unreachable, no permission...).
@@ -240,7 +241,10 @@ async def compare(
                 [
                     record_of(e, now)
                     for e in result.entries
-                    if e.state is FileState.IDENTICAL and e.sha256 and not _history_current(e)
+                    if e.state is FileState.IDENTICAL
+                    and e.sha256
+                    and e.note != UNVERIFIED_NOTE  # a claim must not become our record
+                    and not _history_current(e)
                 ],
             )
     stats.files_hashed, stats.bytes_hashed = hasher.files_read, hasher.bytes_read

@@ -248,3 +248,19 @@ def test_cli_migrate_delete_source_lists_what_it_deleted_and_what_it_kept(
     assert "1 file (4 B) copied and verified" in done.output
     assert "2 source copies deleted" in done.output
     assert not list(folder.iterdir())
+
+
+async def test_a_match_by_metadata_alone_stays_unverified(pair: Pair, tmp_path: Path) -> None:
+    """Against a store whose ETags prove nothing (another local store: no ETag at all), the
+    recorded SHA-256 is the only evidence: the file is identical but says it is unverified, and
+    the claim is not recorded as sync history, so it is never silently trusted later."""
+    from file_storage import LocalStorageBackend
+
+    pair.write_local(f"{U}/a.json", b"same bytes")
+    async with LocalStorageBackend(tmp_path / "other") as other:
+        await other.save(f"{U}/a.json", b"same bytes")
+        for _ in range(2):
+            result = await compare(pair.local, other, pair.index)
+            (entry,) = result.entries
+            assert entry.state is FileState.IDENTICAL
+            assert entry.note.startswith("unverified")
