@@ -14,9 +14,11 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from file_storage.cli.main import cli
+from file_storage.errors import NotSupportedError
 from file_storage.sandbox import SeaweedSandbox
 from file_storage.sync import FileState, SyncExecutor, SyncMode, build_plan, compare, migrate
 from file_storage.sync.index import SyncIndex, SyncRecord, pair_id
@@ -250,17 +252,42 @@ def test_cli_migrate_delete_source_lists_what_it_deleted_and_what_it_kept(
     assert not list(folder.iterdir())
 
 
-async def test_a_match_by_metadata_alone_stays_unverified(pair: Pair, tmp_path: Path) -> None:
-    """Against a store whose ETags prove nothing (another local store: no ETag at all), the
-    recorded SHA-256 is the only evidence: the file is identical but says it is unverified, and
-    the claim is not recorded as sync history, so it is never silently trusted later."""
-    from file_storage import LocalStorageBackend
+async def test_a_match_by_metadata_alone_stays_unverified(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that tells no part layout (SeaweedFS does, so that one answer is replaced):
+    the uploader's sha256 metadata is the only evidence left. The file is identical but says it
+    is unverified, and the claim is not recorded as sync history, so the next compare does not
+    silently trust it either."""
+    data = os.urandom(15 * MiB)  # 7 MiB parts: no usual part size gives this ETag
+    pair.write_local(f"{U}/video.mp4", data)
+    key = pair.key(f"{U}/video.mp4")
+    created = await pair.raw.create_multipart_upload(
+        Bucket=TEST_BUCKET, Key=key, Metadata={"sha256": hashlib.sha256(data).hexdigest()}
+    )
+    parts = []
+    for number, start in enumerate(range(0, len(data), 7 * MiB), start=1):
+        answer = await pair.raw.upload_part(
+            Bucket=TEST_BUCKET,
+            Key=key,
+            UploadId=created["UploadId"],
+            PartNumber=number,
+            Body=data[start : start + 7 * MiB],
+        )
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    await pair.raw.complete_multipart_upload(
+        Bucket=TEST_BUCKET,
+        Key=key,
+        UploadId=created["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )
 
-    pair.write_local(f"{U}/a.json", b"same bytes")
-    async with LocalStorageBackend(tmp_path / "other") as other:
-        await other.save(f"{U}/a.json", b"same bytes")
-        for _ in range(2):
-            result = await compare(pair.local, other, pair.index)
-            (entry,) = result.entries
-            assert entry.state is FileState.IDENTICAL
-            assert entry.note.startswith("unverified")
+    async def no_layout(path: str, **_kwargs: object) -> list[int] | None:
+        raise NotSupportedError("this server tells no part layout")
+
+    monkeypatch.setattr(pair.remote, "part_sizes", no_layout)
+    for _ in range(2):
+        result = await compare(pair.local, pair.remote, pair.index)
+        (entry,) = result.entries
+        assert entry.state is FileState.IDENTICAL
+        assert entry.note.startswith("unverified")
