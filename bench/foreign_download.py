@@ -1,0 +1,123 @@
+"""Time a verified download of a foreign multipart object against s5cmd, in the same run.
+
+An object written by s5cmd (50 MiB parts, no SHA-256 metadata) is downloaded alternately by
+s5cmd and by ``S3StorageBackend.download_file`` (default tuning), which proves the bytes by
+recomputing the multipart ETag with the object's real part layout. Each round's files are
+checked byte for byte against the source. Usage::
+
+    .venv/bin/python -m bench.foreign_download --size-mib 1024 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench.cli_tools import s5cmd_binary
+from file_storage import S3StorageBackend
+from file_storage.sandbox import SeaweedSandbox
+
+BUCKET = "bench-foreign"
+MiB = 1024 * 1024
+
+
+def write_source(path: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "wb") as handle:
+        left = size
+        while left:
+            block = os.urandom(min(left, 8 * MiB))
+            handle.write(block)
+            digest.update(block)
+            left -= len(block)
+    return digest.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(8 * MiB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def s5cmd(server: SeaweedSandbox, *args: str) -> None:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        "AWS_REGION": "us-east-1",
+    }
+    subprocess.run(
+        [s5cmd_binary(), "--endpoint-url", server.endpoint_url, *args],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+async def ours(server: SeaweedSandbox, target: Path) -> tuple[float, tuple[str, ...]]:
+    backend = S3StorageBackend(
+        BUCKET,
+        prefix="",
+        access_key_id=server.access_key,
+        secret_access_key=server.secret_key,
+        endpoint_url=server.endpoint_url,
+    )
+    async with backend:
+        started = time.perf_counter()
+        result = await backend.download_file("clip.bin", target)
+        elapsed = time.perf_counter() - started
+    return elapsed, result.checks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="leap-foreign-") as tmp:
+        work = Path(tmp)
+        server = SeaweedSandbox(work / "seaweed")
+        server.start()
+        try:
+            server.create_bucket(BUCKET)
+            source = work / "source.bin"
+            expected = write_source(source, args.size_mib * MiB)
+            s5cmd(server, "cp", str(source), f"s3://{BUCKET}/clip.bin")
+            times: dict[str, list[float]] = {"s5cmd": [], "leap (verified)": []}
+            checks: tuple[str, ...] = ()
+            for round_ in range(args.rounds):
+                target = work / f"s5cmd-{round_}.bin"
+                started = time.perf_counter()
+                s5cmd(server, "cp", f"s3://{BUCKET}/clip.bin", str(target))
+                times["s5cmd"].append(time.perf_counter() - started)
+                assert sha256_file(target) == expected
+                target.unlink()
+                target = work / f"leap-{round_}.bin"
+                elapsed, checks = asyncio.run(ours(server, target))
+                times["leap (verified)"].append(elapsed)
+                assert sha256_file(target) == expected
+                target.unlink()
+        finally:
+            server.stop()
+    base = statistics.median(times["s5cmd"])
+    print(f"{args.size_mib} MiB object written by s5cmd (50 MiB parts), {args.rounds} rounds")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(
+            f"  {name:16s} median {median:6.2f} s  ({args.size_mib / median:6.0f} MiB/s)  "
+            f"{median / base:4.2f}x s5cmd  runs: {', '.join(f'{v:.2f}' for v in values)}"
+        )
+    print(f"  leap proof: {'+'.join(checks) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
