@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import logging
 import mimetypes
-import os
 import ssl
 import time
 import uuid
@@ -53,6 +52,7 @@ from file_storage.backends.s3_parts import (
     parse_total,
     uniform_layout,
 )
+from file_storage.backends.s3_tls import session_class, verified_ssl_context
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
@@ -177,6 +177,7 @@ class S3StorageBackend(StorageBackend):
         self._lister: FastLister | None = None
         self._fast: FastS3 | None = None
         self._conditional_writes: bool | None = None
+        self._ssl: ssl.SSLContext | None = None
         self._probe_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -218,11 +219,15 @@ class S3StorageBackend(StorageBackend):
             request_checksum_calculation=t.request_checksum_calculation or default_checksum,
             response_checksum_validation=t.response_checksum_validation or default_checksum,
             tcp_keepalive=True,
+            # aiobotocore's own context does not check host names (see s3_tls).
+            http_session_cls=session_class(self._ssl_context()),
         )
 
     def _ssl_context(self) -> ssl.SSLContext:
-        cafile = self.tuning.ca_bundle or os.environ.get("AWS_CA_BUNDLE") or None
-        return ssl.create_default_context(cafile=str(cafile) if cafile else None)
+        """The one SSL context of this backend (both request paths), built at first use."""
+        if self._ssl is None:
+            self._ssl = verified_ssl_context(self.tuning.ca_bundle)
+        return self._ssl
 
     async def _open(self) -> None:
         session = aioboto3.Session(

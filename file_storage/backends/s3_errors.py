@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 from botocore import exceptions as boto_exc
 
+from file_storage.backends.s3_tls import hostname_mismatch
 from file_storage.errors import (
     AccessDeniedError,
     BucketNotFoundError,
@@ -172,6 +173,13 @@ def translate_s3_error(exc: BaseException, ctx: S3Context) -> StorageError:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return translate_error_code(str(error.get("Code", "")), status, error.get("Message"), ctx)
+    if isinstance(exc, (boto_exc.SSLError, aiohttp.ClientSSLError)) and hostname_mismatch(exc):
+        return TLSVerificationError(
+            f"The TLS certificate of {ctx.endpoint} was issued for another host name; the "
+            "connection was refused. Use the host name the certificate names in "
+            "STORAGE_S3_ENDPOINT_URL.",
+            path=ctx.key,
+        )
     if isinstance(exc, (boto_exc.SSLError, aiohttp.ClientSSLError)):
         return TLSVerificationError(
             f"Could not verify the TLS certificate of {ctx.endpoint}. If it uses a private or "
