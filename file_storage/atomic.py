@@ -44,6 +44,8 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = ".leap-partial"
+#: Most filesystems limit one name to 255 bytes.
+MAX_NAME_BYTES = 255
 #: Set on every temp file created beside its target: the proof that the file is ours.
 MARKER_XATTR = "user.leap.partial"
 #: A folder is swept for leftovers of dead writers at most this often per process: sweeping lists
@@ -78,9 +80,13 @@ def partial_name_for(target: Path, temp_dir: Path | None = None) -> Path:
     Args:
         temp_dir: Stage there (a store's ``temp/`` area) instead of beside ``target``.
     """
+    tag = _fresh_tag()
     if temp_dir is not None:
-        return temp_dir / f"{_fresh_tag()}{PARTIAL_SUFFIX}"
-    return target.with_name(f".{target.name}.{_fresh_tag()}{PARTIAL_SUFFIX}")
+        return temp_dir / f"{tag}{PARTIAL_SUFFIX}"
+    # A long target name is cut so the temp name still fits one path component.
+    room = MAX_NAME_BYTES - len(f"..{tag}{PARTIAL_SUFFIX}")
+    name = target.name.encode()[:room].decode(errors="ignore")
+    return target.with_name(f".{name}.{tag}{PARTIAL_SUFFIX}")
 
 
 def is_partial(name: str) -> bool:

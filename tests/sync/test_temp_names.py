@@ -104,3 +104,13 @@ async def test_writes_into_a_store_stage_under_its_temp_folder(tmp_path: Path) -
         await task
         assert [p.name for p in folder.iterdir()] == ["a.bin"]
         assert list((store.base_path / "temp").rglob(f"*{PARTIAL_SUFFIX}")) == []
+
+
+async def test_a_download_to_a_long_name_fits_its_temp_name(tmp_path: Path) -> None:
+    """A 250-byte target name: the temp name beside it is cut to fit 255 bytes."""
+    async with LocalStorageBackend(tmp_path / "store") as store:
+        await store.save(f"{U}/a.bin", b"content")
+        target = tmp_path / "out" / ("n" * 246 + ".mp4")
+        await store.download_file(f"{U}/a.bin", target)
+        assert target.read_bytes() == b"content"
+        assert [p.name for p in target.parent.iterdir()] == [target.name]
