@@ -227,5 +227,7 @@ class WriteConflictError(ObjectChangedError):
     was stored under that name; the other writer's object is untouched.
     """
 
+    kind = "write-conflict"
+
 
 __all__ += ["WriteConflictError"]
