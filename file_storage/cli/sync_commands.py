@@ -36,6 +36,7 @@ from file_storage.sync import (
     default_index_path,
     migrate,
 )
+from file_storage.sync.compare import UNVERIFIED_NOTE
 from file_storage.sync.index import set_aside
 from file_storage.units import human_size
 
@@ -106,14 +107,19 @@ def diff_command(state: CliState, prefix: str, show_all: bool) -> None:
         local: LocalStorageBackend, remote: StorageBackend, index: SyncIndex, _s: StorageSettings
     ) -> None:
         result = await compare(local, remote, index, _prefix(prefix))
+        unverified = sum(1 for entry in result.entries if entry.note == UNVERIFIED_NOTE)
         for entry in result.entries:
-            if show_all or entry.state is not FileState.IDENTICAL:
+            # An identical file judged by metadata alone is a doubt, and doubts are shown.
+            if show_all or entry.state is not FileState.IDENTICAL or entry.note:
                 note = f"  ({entry.note})" if entry.note else ""
                 click.echo(f"{entry.state.value:<15} {entry.path}{note}")
         for name, reason in result.skipped:
             click.echo(f"leap-storage: warning: {name!r}: {reason}", err=True)
         counts = result.counts()
-        summary = ", ".join(f"{counts[s]} {s.value}" for s in FileState if counts[s])
+        parts = [f"{counts[s]} {s.value}" for s in FileState if counts[s]]
+        if unverified:
+            parts.append(f"{unverified} of the identical unverified")
+        summary = ", ".join(parts)
         stats = result.stats
         click.echo(
             f"{summary or 'nothing to compare'}; {stats.local_files} local, "

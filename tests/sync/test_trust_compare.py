@@ -291,3 +291,46 @@ async def test_a_match_by_metadata_alone_stays_unverified(
         (entry,) = result.entries
         assert entry.state is FileState.IDENTICAL
         assert entry.note.startswith("unverified")
+
+
+def test_cli_diff_shows_an_unverified_match(
+    s3_server: SeaweedSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`diff` hides identical files, but not one judged by metadata alone (a doubt): an aws CLI
+    upload in 7 MiB parts with a sha256 in its metadata, on a server that tells no layout."""
+    import subprocess
+
+    from bench.cli_tools import aws_binary
+    from bench.cli_tools import cli_env as aws_env
+    from file_storage import S3StorageBackend
+
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    env = env_for(s3_server, tmp_path / "store", prefix, tmp_path / "index.sqlite3")
+    data = os.urandom(15 * MiB)
+    source = tmp_path / "store" / U / "video.mp4"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(data)
+    (tmp_path / "store" / U / "plain.json").write_text("{}")
+    (tmp_path / "aws-config").write_text("[default]\ns3 =\n  multipart_chunksize = 7MB\n")
+    for name, meta in (("video.mp4", hashlib.sha256(data).hexdigest()), ("plain.json", "")):
+        command = [aws_binary(), "--endpoint-url", s3_server.endpoint_url, "s3", "cp"]
+        command += ["--only-show-errors", str(source.with_name(name))]
+        command += [f"s3://{TEST_BUCKET}/{prefix}/{U}/{name}"]
+        command += ["--metadata", f"sha256={meta}"] if meta else []
+        subprocess.run(
+            command,
+            env=aws_env(s3_server.access_key, s3_server.secret_key, tmp_path),
+            check=True,
+            timeout=120,
+        )
+
+    async def no_layout(self: object, path: str, **_kwargs: object) -> list[int] | None:
+        raise NotSupportedError("this server tells no part layout")
+
+    monkeypatch.setattr(S3StorageBackend, "part_sizes", no_layout)
+    diff = CliRunner().invoke(cli, ["diff"], env=env)
+
+    assert diff.exit_code == 0, diff.output
+    assert f"identical       {U}/video.mp4  (unverified:" in diff.output
+    assert f"{U}/plain.json" not in diff.output
+    assert "2 identical, 1 of the identical unverified" in diff.output
