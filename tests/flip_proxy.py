@@ -26,6 +26,7 @@ class FlipProxy:
         flip_at: int | None = None,
         add_headers: dict[str, str] | None = None,
         conditions: str | None = None,
+        drop_headers: tuple[str, ...] = (),
     ) -> None:
         parts = urlsplit(upstream)
         self._host = parts.hostname or "127.0.0.1"
@@ -36,6 +37,8 @@ class FlipProxy:
         #: turn their 412 answers into 200 (as a server that ignores the headers looks).
         self.conditions = conditions
         self.conditional_writes_seen = 0
+        #: Response headers removed (lower case), e.g. ``x-amz-mp-parts-count``.
+        self.drop_headers = tuple(h.lower() for h in drop_headers)
         self.flipped = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -101,6 +104,14 @@ class FlipProxy:
                 if conditional and self.conditions == "ignore" and status == 412:
                     answer = b"HTTP/1.1 200 OK\r\n" + answer.split(b"\r\n", 1)[1]
                 headers = _headers(answer)
+                if self.drop_headers:
+                    lines = answer.split(b"\r\n")
+                    answer = b"\r\n".join(
+                        line
+                        for line in lines
+                        if line.split(b":", 1)[0].strip().lower().decode("latin-1")
+                        not in self.drop_headers
+                    )
                 if self.add_headers:
                     extra = "".join(f"{k}: {v}\r\n" for k, v in self.add_headers.items())
                     answer = answer[:-2] + extra.encode() + b"\r\n"

@@ -118,6 +118,21 @@ async def test_part_sizes_of_uneven_parts_need_exact(
     assert file_multipart_etag(whole, guess) != etag
 
 
+async def test_part_sizes_from_get_object_attributes_without_part_heads(
+    make_s3: MakeS3, raw_s3: Any, s3_server: SeaweedSandbox, tmp_path: Path
+) -> None:
+    """A server whose HEAD ?partNumber tells no part count: GetObjectAttributes lists parts."""
+    writer = make_s3()
+    parts = [os.urandom(6 * MiB), os.urandom(5 * MiB), os.urandom(7 * MiB)]
+    etag = await raw_multipart(raw_s3, writer.key_for("uneven.bin"), parts)
+    async with FlipProxy(s3_server.endpoint_url, drop_headers=("x-amz-mp-parts-count",)) as proxy:
+        reader = make_s3(prefix=writer.prefix, endpoint_url=proxy.url, tuning=RANGED)
+        assert await reader.part_sizes("uneven.bin") == [6 * MiB, 5 * MiB, 7 * MiB]
+        result = await reader.download_file("uneven.bin", tmp_path / "uneven.bin")
+    assert result.checks == ("etag",)
+    assert result.etag == etag
+
+
 async def test_part_sizes_of_single_put_is_none(make_s3: MakeS3, raw_s3: Any) -> None:
     backend: S3StorageBackend = make_s3()
     body = os.urandom(1000)

@@ -405,11 +405,8 @@ class S3StorageBackend(StorageBackend):
         count_header = headers.get("x-amz-mp-parts-count")
         total = parse_total(headers.get("Content-Range"))
         if not count_header or total is None or not count_header.isdigit():
-            raise NotSupportedError(
-                f"{self.endpoint_display} does not tell the part layout of multipart objects "
-                "(HEAD ?partNumber), so their content cannot be checked against the ETag.",
-                path=path,
-            )
+            # HEAD ?partNumber is not understood here: GetObjectAttributes may list the parts.
+            return await self._parts_from_attributes(path, key, seen_etag, named)
         count = int(count_header)
         if count != named or not 1 <= count <= MAX_PARTS:
             raise NotSupportedError(
@@ -435,6 +432,45 @@ class S3StorageBackend(StorageBackend):
                 f"{total}; it was probably replaced meanwhile. Try again.",
                 path=path,
             )
+        return sizes
+
+    async def _parts_from_attributes(self, path: str, key: str, etag: str, named: int) -> list[int]:
+        """The layout from GetObjectAttributes ``ObjectParts`` (servers without partNumber)."""
+        sizes: list[int] = []
+        marker = 0
+        unsupported = NotSupportedError(
+            f"{self.endpoint_display} does not tell the part layout of multipart objects "
+            "(neither HEAD ?partNumber nor GetObjectAttributes), so their content cannot be "
+            "checked against the ETag.",
+            path=path,
+        )
+        while True:
+            try:
+                answer = await self.call(
+                    "get_object_attributes",
+                    key,
+                    Bucket=self.bucket_name,
+                    Key=key,
+                    ObjectAttributes=["ETag", "ObjectParts"],
+                    MaxParts=1000,
+                    PartNumberMarker=marker,
+                )
+            except (ObjectNotFoundError, ObjectChangedError):
+                raise
+            except StorageError as exc:
+                raise unsupported from exc  # refused, not implemented, not permitted...
+            if str(answer.get("ETag", "")).strip('"') != etag:
+                raise ObjectChangedError(
+                    f"s3://{self.bucket_name}/{key} was replaced while its parts were asked.",
+                    path=path,
+                )
+            parts = answer.get("ObjectParts") or {}
+            sizes += [int(p["Size"]) for p in parts.get("Parts") or [] if "Size" in p]
+            if not parts.get("IsTruncated"):
+                break
+            marker = int(parts.get("NextPartNumberMarker") or 0)
+        if len(sizes) != named:
+            raise unsupported
         return sizes
 
     async def stat(self, path: str) -> ObjectInfo:
