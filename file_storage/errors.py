@@ -215,6 +215,8 @@ class SyncIndexDamagedError(StorageError):
     sync history), so a fresh one loses no file.
     """
 
+    kind = "sync-index-damaged"
+
 
 __all__ += ["SyncIndexDamagedError"]
 
