@@ -946,9 +946,13 @@ class S3StorageBackend(StorageBackend):
         target: Path,
         progress: ProgressCallback | None,
     ) -> DownloadResult:
+        # Parts up to a few part sizes are fetched as one range each, their MD5s computed as
+        # the bytes arrive (in parallel); bigger parts (a 1 GiB single-part upload...) would
+        # leave the download with too few streams, so they are split and hashed in order.
+        in_stream = plan.layout is not None and max(plan.layout) <= 4 * self.tuning.part_size
         regions = (
             layout_regions(plan.layout)
-            if plan.layout
+            if plan.layout is not None and in_stream
             else plain_regions(info.size, self.tuning.part_size)
         )
         async with AtomicFile(target, expected_size=info.size) as out:
@@ -962,9 +966,10 @@ class S3StorageBackend(StorageBackend):
                 regions=regions,
                 concurrency=self.tuning.max_concurrency,
                 md5_whole=plan.md5_whole,
-                md5_parts=plan.layout is not None,
+                md5_parts=in_stream,
                 progress=progress,
                 max_attempts=self.tuning.max_attempts,
+                ordered_layout=None if in_stream else plan.layout,
             )
             return await self._judge(key, info, plan, digests, out)
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from file_storage.atomic import AtomicFile
-from file_storage.backends.s3_verify import Digests
+from file_storage.backends.s3_verify import Digests, StreamDigests
 from file_storage.errors import (
     EndpointUnreachableError,
     SourceChangedError,
@@ -136,16 +136,23 @@ async def upload_parts(
 class OrderedHasher:
     """Hashes a file region by region, in order, as ranged downloads complete out of order.
 
-    SHA-256 always (and the MD5 of the whole for a single-part ETag). The hashing reads the
-    regions back from the temp file (page cache) in a worker thread, so it overlaps with the
+    SHA-256 always; the MD5 of the whole for a single-part ETag; one MD5 per part of
+    ``layout`` when the parts are too big to be fetched as one range each. The hashing reads
+    the regions back from the temp file (page cache) in a worker thread, so it overlaps with the
     network and holds no extra memory.
     """
 
-    def __init__(self, out: AtomicFile, regions: list[tuple[int, int]], *, md5: bool) -> None:
+    def __init__(
+        self,
+        out: AtomicFile,
+        regions: list[tuple[int, int]],
+        *,
+        md5: bool,
+        layout: list[int] | None = None,
+    ) -> None:
         self._out = out
         self._regions = regions
-        self._sha = hashlib.sha256()
-        self._md5 = hashlib.md5() if md5 else None  # noqa: S324 - the ETag is an MD5
+        self._digests = StreamDigests(md5=md5, layout=layout)
         self._done: set[int] = set()
         self._changed = asyncio.Event()
 
@@ -153,15 +160,15 @@ class OrderedHasher:
         self._done.add(index)
         self._changed.set()
 
-    async def run(self) -> tuple[str, str | None]:
-        """Return the hex SHA-256 and MD5 (or ``None``) once every region is hashed."""
+    async def run(self) -> Digests:
+        """Return the digests once every region is hashed."""
         for index, (offset, length) in enumerate(self._regions):
             while index not in self._done:
                 self._changed.clear()
                 await self._changed.wait()
             # Through the file's tracked threads: it is never closed under a running hash.
             await self._out.run(self._hash_region, offset, length)
-        return self._sha.hexdigest(), self._md5.hexdigest() if self._md5 is not None else None
+        return self._digests.result()
 
     def _hash_region(self, offset: int, length: int) -> None:
         end = offset + length
@@ -169,9 +176,7 @@ class OrderedHasher:
             chunk = os.pread(self._out.fd, min(8 * MiB, end - offset), offset)
             if not chunk:
                 raise StorageError("The temp file is shorter than what was downloaded.")
-            self._sha.update(chunk)
-            if self._md5 is not None:
-                self._md5.update(chunk)
+            self._digests.update(chunk)
             offset += len(chunk)
 
 
@@ -204,14 +209,16 @@ async def download_ranges(
     md5_parts: bool,
     progress: ProgressCallback | None,
     max_attempts: int,
+    ordered_layout: list[int] | None = None,
 ) -> Digests:
     """Fetch ``key`` into ``out`` with parallel ranged GETs of ``regions``; return its digests.
 
     The SHA-256 (and whole MD5) is computed in order by reading regions back; with
     ``md5_parts``, each region's MD5 is computed from the bytes as they arrive (regions are then
-    the object's parts, for a multipart ETag). The caller judges the digests.
+    the object's parts, for a multipart ETag); with ``ordered_layout`` instead, the part MD5s are
+    computed in the ordered pass (parts too big to be one range each). The caller judges.
     """
-    hasher = OrderedHasher(out, regions, md5=md5_whole)
+    hasher = OrderedHasher(out, regions, md5=md5_whole, layout=ordered_layout)
     hash_task = asyncio.create_task(hasher.run())
     part_md5 = [hashlib.md5() for _ in regions] if md5_parts else None  # noqa: S324
     indexes = iter(range(len(regions)))
@@ -266,12 +273,14 @@ async def download_ranges(
 
     try:
         await run_workers(max(1, min(concurrency, len(regions))), worker)
-        sha256, md5 = await hash_task
+        ordered = await hash_task
     finally:
         if not hash_task.done():
             hash_task.cancel()
             await asyncio.gather(hash_task, return_exceptions=True)
-    return Digests(sha256, md5, [d.digest() for d in part_md5] if part_md5 is not None else None)
+    if part_md5 is not None:
+        ordered.part_md5s = [d.digest() for d in part_md5]
+    return ordered
 
 
 def _write_and_update(out: AtomicFile, offset: int, chunk: bytes, digest: Any) -> None:
