@@ -185,7 +185,13 @@ class SyncIndex:
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="leap-index"
             )
-            await self._run(self._open_sync)
+            try:
+                await self._run(self._open_sync)
+            except BaseException:
+                # Not open: a later open() tries again, and no worker thread is left behind.
+                executor, self._executor = self._executor, None
+                executor.shutdown(wait=False)
+                raise
 
     def _open_sync(self) -> None:
         if isinstance(self.path, Path):
