@@ -1,12 +1,17 @@
 """Compare the local store with a remote one: list both sides once, classify every file.
 
 Both sides are listed page by page (no request per object). Files present on both sides are
-compared by content (see :mod:`file_storage.sync.hashing`); a HEAD request is made only for an
-object whose ETag proves nothing and whose SHA-256 is not in the sync history. With sync history
-(:class:`~file_storage.sync.index.SyncIndex`), a difference is attributed to the side that
-changed, and a file missing on one side is told apart as deleted there or new here.
+compared by content (see :mod:`file_storage.sync.hashing`): the ETag is recomputed from the local
+bytes (a plain MD5, or a multipart ETag with a usual part size or, asked with one HEAD, the
+object's real part layout). The object's ``sha256`` metadata is a claim anyone can write: it
+decides only when no content check exists, and then the entry says ``unverified``. With sync
+history (:class:`~file_storage.sync.index.SyncIndex`), a difference is attributed to the side
+that changed, and a file missing on one side is told apart as deleted there or new here; a local
+file is trusted unchanged only while size, mtime, ctime and inode all are.
 
-``temp/`` is scratch space and never compared or synced.
+Names that cannot be compared are skipped with one reason each (an unsafe key, a path deeper than
+the system allows, a file and a folder of the same name), and the rest goes on. ``temp/`` is
+scratch space and never compared or synced.
 """
 
 from __future__ import annotations

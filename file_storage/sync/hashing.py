@@ -2,8 +2,9 @@
 
 An object's content is known from (best first) the SHA-256 recorded in the sync history for its
 current ETag, a plain MD5 ETag (single-part upload without SSE-KMS), or a multipart ETag
-(``md5(part md5s)-N``) recomputed from the local file with each plausible part size. Sizes and
-mtimes alone never decide that two files are identical.
+(``md5(part md5s)-N``) recomputed from the local file with each plausible part size, or with
+the object's real part layout (:func:`hash_file_layout` for parts of different lengths). Sizes
+and mtimes alone never decide that two files are identical.
 
 Local digests are cached in the :class:`~file_storage.sync.index.SyncIndex` by (size,
 ``mtime_ns``, ``ctime_ns``, inode). The SHA-256 the local backend keeps in an extended attribute
