@@ -142,6 +142,8 @@ class MainWindow(QMainWindow):
         self._pending_refresh: dict[str, set[str]] = {SIDE_LOCAL: set(), SIDE_S3: set()}
         self._closing = False
         self._closed_cleanly = False
+        #: The pane whose context menu is open: its actions act on that pane's rows.
+        self._context_pane: TreePane | None = None
 
         self.notifications = NotificationBar()
         self.local_model = StorageTreeModel(SIDE_LOCAL, self, local_root=local.base_path)
@@ -151,6 +153,7 @@ class MainWindow(QMainWindow):
         self.remote_model = StorageTreeModel(SIDE_S3, self)
         self.remote_loader = TreeLoader(remote, local, self.remote_model, self) if remote else None
         self.remote_pane = TreePane(self.remote_model, "remoteTree", self.tr("S3 bucket"))
+        self._last_pane = self.local_pane
         self.transfer_panel = TransferPanel(queue)
         self.log_panel = LogPanel(log_handler)
         self.quota_panel = QuotaPanel(usage)
@@ -385,10 +388,16 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.action_upload.triggered.connect(lambda: self.run_task(self.upload_selected()))
         self.action_download.triggered.connect(lambda: self.run_task(self.download_selected()))
-        self.action_delete.triggered.connect(lambda: self.run_task(self.delete_selected()))
+        # The pane is chosen when the action fires, not when its coroutine first runs: by then
+        # a context menu has closed and the focus may be anywhere.
+        self.action_delete.triggered.connect(
+            lambda: self.run_task(self.delete_selected(self.focused_pane()))
+        )
         self.action_refresh.triggered.connect(self.refresh)
         self.action_share.triggered.connect(lambda: self.run_task(self.share_link()))
-        self.action_new_recording.triggered.connect(lambda: self.run_task(self.new_recording()))
+        self.action_new_recording.triggered.connect(
+            lambda: self.run_task(self.new_recording(self.focused_pane()))
+        )
         self.action_settings.triggered.connect(self._settings)
         self.action_about.triggered.connect(lambda: self.run_task(self.show_about()))
         for pane in (self.local_pane, self.remote_pane):
@@ -396,6 +405,7 @@ class MainWindow(QMainWindow):
             pane.view.customContextMenuRequested.connect(
                 lambda pos, p=pane: self._context_menu(p, pos)
             )
+            pane.focused.connect(lambda p=pane: self._pane_focused(p))
         self.local_model.dropRequested.connect(
             lambda paths, target, source: self.run_task(
                 self.handle_drop(SIDE_LOCAL, paths, target, source)
@@ -432,11 +442,29 @@ class MainWindow(QMainWindow):
         )
         self.notify("warning", text.format(message=message))
 
+    def _pane_focused(self, pane: TreePane) -> None:
+        self._last_pane = pane
+
     def _context_menu(self, pane: TreePane, pos: QPoint) -> None:
+        """Open the pane's menu at ``pos``; its actions act on this pane's rows, whatever has
+        the focus when they run.
+
+        A right click on a row outside the selection has already selected it (the view does
+        that on the press, as file managers do). The menu pops up without a nested event loop:
+        ``exec()`` would stall every asyncio task while it is open.
+        """
         menu = self.build_context_menu(pane)
-        pane.view.setFocus()
-        menu.exec(pane.view.viewport().mapToGlobal(pos))
-        menu.deleteLater()
+        menu.setObjectName("treeContextMenu")
+        pane.view.setFocus(Qt.FocusReason.PopupFocusReason)
+        self._last_pane = pane
+        self._context_pane = pane
+        # An action fires after aboutToHide, in the same event: forget the pane only after it.
+        menu.aboutToHide.connect(lambda: QTimer.singleShot(0, self._forget_context_pane))
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(pane.view.viewport().mapToGlobal(pos))
+
+    def _forget_context_pane(self) -> None:
+        self._context_pane = None
 
     def build_context_menu(self, pane: TreePane) -> QMenu:
         """The tree's right-click menu (separate for tests)."""
@@ -499,11 +527,15 @@ class MainWindow(QMainWindow):
         await run_dialog(self.about_dialog)
 
     def focused_pane(self) -> TreePane:
-        """The pane the user is working in (the local one unless the bucket has focus)."""
+        """The pane the user is acting on: the one whose context menu is open, else the one
+        that has the focus, else the one that had it last (a toolbar click takes no focus)."""
+        if self._context_pane is not None:
+            return self._context_pane
         widget = QGuiApplication.focusObject()
-        if widget is not None and self.remote_pane.isAncestorOf(widget):  # type: ignore[arg-type]
-            return self.remote_pane
-        return self.local_pane
+        for pane in (self.remote_pane, self.local_pane):
+            if isinstance(widget, QWidget) and pane.isAncestorOf(widget):
+                return pane
+        return self._last_pane
 
     # ----------------------------------------------------------------- actions
 
@@ -567,9 +599,10 @@ class MainWindow(QMainWindow):
             self._effects[job.id] = (SIDE_LOCAL, [(info.path, info.size)])
             self._downloads.add(job.id)
 
-    async def delete_selected(self) -> None:
-        """Delete the focused pane's selection after a confirmation that names what goes."""
-        pane = self.focused_pane()
+    async def delete_selected(self, pane: TreePane | None = None) -> None:
+        """Delete ``pane``'s selection (the focused pane's by default) after a confirmation
+        that names the store and what goes."""
+        pane = pane or self.focused_pane()
         side = SIDE_S3 if pane is self.remote_pane else SIDE_LOCAL
         backend = self.remote if side == SIDE_S3 else self.local
         paths = pane.selected_paths()
@@ -640,9 +673,9 @@ class MainWindow(QMainWindow):
             ),
         )
 
-    async def new_recording(self) -> None:
-        """Create ``users/<user>/recordings/<id>/`` in the focused pane's store."""
-        pane = self.focused_pane()
+    async def new_recording(self, pane: TreePane | None = None) -> None:
+        """Create ``users/<user>/recordings/<id>/`` in ``pane``'s store (the focused one's)."""
+        pane = pane or self.focused_pane()
         backend = self.remote if pane is self.remote_pane else self.local
         if backend is None:
             return

@@ -131,7 +131,9 @@ class MediaController(QObject):
             "info",
             self.tr("Probe the selected video and show its details"),
         )
-        self.action_info.triggered.connect(lambda: self.window.run_task(self.probe_selected()))
+        self.action_info.triggered.connect(
+            lambda: self.window.run_task(self.probe_selected(self.window.focused_pane()))
+        )
         self.action_thumbnail = self._action(
             "actionThumbnail",
             self.tr("Make thumbnail"),
@@ -223,7 +225,8 @@ class MediaController(QObject):
         return SIDE_LOCAL, self.window.local
 
     def _run_on_selection(self, operation: MediaOperation) -> None:
-        self.window.run_task(self.run_on_selection(operation))
+        # The pane is taken now, while a context menu still says which pane it was opened in.
+        self.window.run_task(self.run_on_selection(operation, self.window.focused_pane()))
 
     async def run_on_selection(
         self, operation: MediaOperation, pane: TreePane | None = None
@@ -305,8 +308,8 @@ class MediaController(QObject):
 
     # ----------------------------------------------------------------- probing
 
-    async def probe_selected(self) -> None:
-        pane = self.window.focused_pane()
+    async def probe_selected(self, pane: TreePane | None = None) -> None:
+        pane = pane or self.window.focused_pane()
         side, backend = self._side(pane)
         if backend is None:
             return

@@ -149,9 +149,16 @@ class SyncController(QObject):
             "Ctrl+Shift+M",
             self.tr("Copy the whole store to the bucket (or back), resumably, with a report"),
         )
-        self.action_compare.triggered.connect(lambda: window.run_task(self.compare_selected()))
-        self.action_sync.triggered.connect(lambda: window.run_task(self.sync_selected()))
-        self.action_conflicts.triggered.connect(lambda: window.run_task(self.resolve_conflicts()))
+        # The folder is taken when the action fires (a context menu names its pane only then).
+        self.action_compare.triggered.connect(
+            lambda: window.run_task(self.compare_selected(self.selected_prefix()))
+        )
+        self.action_sync.triggered.connect(
+            lambda: window.run_task(self.sync_selected(prefix=self.selected_prefix()))
+        )
+        self.action_conflicts.triggered.connect(
+            lambda: window.run_task(self.resolve_conflicts(self.selected_prefix()))
+        )
         self.action_migrate.triggered.connect(lambda: window.run_task(self.open_migration()))
         self.actions = [
             self.action_compare,
@@ -220,11 +227,13 @@ class SyncController(QObject):
 
     # ----------------------------------------------------------------- sync
 
-    async def sync_selected(self, mode: SyncMode = SyncMode.UPLOAD) -> None:
+    async def sync_selected(
+        self, mode: SyncMode = SyncMode.UPLOAD, *, prefix: str | None = None
+    ) -> None:
         from app.views.main_window import run_dialog
         from app.views.sync_dialogs import PlanDialog, plan_summary
 
-        result = await self.compare_selected()
+        result = await self.compare_selected(prefix)
         if result is None:
             return
         dialog = PlanDialog(
@@ -288,11 +297,11 @@ class SyncController(QObject):
 
     # ----------------------------------------------------------------- conflicts
 
-    async def resolve_conflicts(self) -> None:
+    async def resolve_conflicts(self, prefix: str | None = None) -> None:
         from app.views.main_window import run_dialog
         from app.views.sync_dialogs import ConflictDialog
 
-        result = await self.compare_selected()
+        result = await self.compare_selected(prefix)
         if result is None:
             return
         entries = result.by_state(*NEEDS_DECISION)

@@ -7,7 +7,7 @@ transfers are wired by the integrator through the model's signals.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -80,6 +80,10 @@ def make_proxy(model: StorageTreeModel, parent: QObject | None = None) -> Source
 class TreePane(QWidget):
     """A titled, filterable, sortable view of one store.
 
+    Signals:
+        focused(): The tree or the filter box got the keyboard focus (the window remembers the
+            pane the user worked in last, for toolbar actions).
+
     Args:
         model: The tree to show; the pane gives it the style's icons.
         tree_name: Object name of the tree view (``localTree`` / ``remoteTree``); the filter box
@@ -87,6 +91,8 @@ class TreePane(QWidget):
         title: Heading above the tree.
         parent: The owning widget.
     """
+
+    focused = Signal()
 
     def __init__(
         self,
@@ -116,6 +122,8 @@ class TreePane(QWidget):
         self._reselect: str | None = None
         self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
         model.set_icons(standard_icons(self.style()))
+        self.view.installEventFilter(self)
+        self.filter_edit.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -144,6 +152,11 @@ class TreePane(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
         return view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn:
+            self.focused.emit()
+        return False
 
     def set_title(self, text: str, detail: str = "") -> None:
         """Set the heading and an optional smaller line under it (where the store is)."""
