@@ -2,7 +2,8 @@
 
 An object written by s5cmd (50 MiB parts, no SHA-256 metadata) is downloaded alternately by
 s5cmd and by ``S3StorageBackend.download_file`` (default tuning), which proves the bytes by
-recomputing the multipart ETag with the object's real part layout. Each round's files are
+recomputing the multipart ETag with the object's real part layout; the same bytes uploaded by
+this app (SHA-256 metadata, checked together with the ETag) are timed too. Each round's files are
 checked byte for byte against the source. Usage::
 
     .venv/bin/python -m bench.foreign_download --size-mib 1024 --rounds 3
@@ -63,19 +64,28 @@ def s5cmd(server: SeaweedSandbox, *args: str) -> None:
     )
 
 
-async def ours(server: SeaweedSandbox, target: Path) -> tuple[float, tuple[str, ...]]:
-    backend = S3StorageBackend(
+def backend_of(server: SeaweedSandbox) -> S3StorageBackend:
+    return S3StorageBackend(
         BUCKET,
         prefix="",
         access_key_id=server.access_key,
         secret_access_key=server.secret_key,
         endpoint_url=server.endpoint_url,
     )
-    async with backend:
+
+
+async def ours(server: SeaweedSandbox, key: str, target: Path) -> tuple[float, tuple[str, ...]]:
+    async with backend_of(server) as backend:
         started = time.perf_counter()
-        result = await backend.download_file("clip.bin", target)
+        result = await backend.download_file(key, target)
         elapsed = time.perf_counter() - started
     return elapsed, result.checks
+
+
+async def upload_own(server: SeaweedSandbox, source: Path) -> None:
+    """The same bytes stored by this app: SHA-256 metadata and 16 MiB parts."""
+    async with backend_of(server) as backend:
+        await backend.upload_file("own.bin", source)
 
 
 def main() -> None:
@@ -92,8 +102,9 @@ def main() -> None:
             source = work / "source.bin"
             expected = write_source(source, args.size_mib * MiB)
             s5cmd(server, "cp", str(source), f"s3://{BUCKET}/clip.bin")
-            times: dict[str, list[float]] = {"s5cmd": [], "leap (verified)": []}
-            checks: tuple[str, ...] = ()
+            asyncio.run(upload_own(server, source))
+            times: dict[str, list[float]] = {"s5cmd": [], "leap (verified)": [], "leap own": []}
+            checks: dict[str, tuple[str, ...]] = {}
             for round_ in range(args.rounds):
                 target = work / f"s5cmd-{round_}.bin"
                 started = time.perf_counter()
@@ -101,11 +112,12 @@ def main() -> None:
                 times["s5cmd"].append(time.perf_counter() - started)
                 assert sha256_file(target) == expected
                 target.unlink()
-                target = work / f"leap-{round_}.bin"
-                elapsed, checks = asyncio.run(ours(server, target))
-                times["leap (verified)"].append(elapsed)
-                assert sha256_file(target) == expected
-                target.unlink()
+                for name, key in (("leap (verified)", "clip.bin"), ("leap own", "own.bin")):
+                    target = work / f"leap-{round_}.bin"
+                    elapsed, checks[name] = asyncio.run(ours(server, key, target))
+                    times[name].append(elapsed)
+                    assert sha256_file(target) == expected
+                    target.unlink()
         finally:
             server.stop()
     base = statistics.median(times["s5cmd"])
@@ -116,7 +128,9 @@ def main() -> None:
             f"  {name:16s} median {median:6.2f} s  ({args.size_mib / median:6.0f} MiB/s)  "
             f"{median / base:4.2f}x s5cmd  runs: {', '.join(f'{v:.2f}' for v in values)}"
         )
-    print(f"  leap proof: {'+'.join(checks) or 'none'}")
+    for name, proof in checks.items():
+        print(f"  {name} proof: {'+'.join(proof) or 'none'}")
+    print("  (leap own: the same bytes uploaded by this app, with x-amz-meta-sha256, 16 MiB parts)")
 
 
 if __name__ == "__main__":
