@@ -324,7 +324,10 @@ class SyncExecutor:
                 after.st_ino,
                 ctime_ns=after.st_ctime_ns,
             )
-        await self._record(target, after, digest.sha256, info, "remote")
+        if source == target:
+            # Not under another name: a local file's copy kept aside as a conflict has no
+            # local twin there, and a history row would later read as "deleted locally".
+            await self._record(target, after, digest.sha256, info, "remote")
 
     async def _download(
         self, entry: Entry, target: str, progress: ProgressCallback | None, *, replace: bool

@@ -59,6 +59,9 @@ async def test_object_created_after_compare_is_kept(
     assert report.conflicts == [(f"{U}/clip.mp4", loser)]
     assert await remote_bytes(pair, loser) == ours
     assert pair.read_local(f"{U}/clip.mp4") == ours
+    # The copy kept aside is no "deleted locally" file for the next run: nothing deletes it.
+    again = build_plan(await compare(pair.local, pair.remote, pair.index), SyncMode.TWO_WAY)
+    assert [a.kind.value for a in again.actions if a.path == loser] == ["download"]
 
 
 async def test_object_replaced_during_the_upload_is_kept(pair: Pair) -> None:
