@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from file_storage.backends.base import DownloadResult, StorageBackend
+from file_storage.backends.base import DownloadResult, ListPage, StorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.cli.media_commands import register as register_media_commands
 from file_storage.cli.progress_bar import transfer_bar
@@ -64,13 +64,24 @@ def ls_command(state: CliState, prefix: str, recursive: bool, raw_bytes: bool) -
                 stamp = info.modified.astimezone().strftime("%Y-%m-%d %H:%M")
                 click.echo(f"{size:>10}  {stamp:16}  {info.path}")
                 files += 1
-            for key in page.unsafe_keys:
-                click.echo(f"leap-storage: warning: skipped unsafe name {key!r}", err=True)
+            warn_skipped(page)
         return files, folders
 
     files, folders = run_with_backend(state, action)
     if not files and not folders:
         click.echo(f"(nothing under {prefix or 'the root'})", err=True)
+
+
+def warn_skipped(page: ListPage) -> None:
+    """Name every entry a listing page passed over, with its reason, on stderr.
+
+    A skipped path (an unsafe bucket key, a local folder deeper than the system allows) must not
+    vanish silently from ``ls`` or a ``du`` total: the user is told which and why.
+    """
+    reasons = dict(getattr(page, "skipped", ()))
+    for key in page.unsafe_keys:
+        reason = reasons.get(key, "not a safe storage name")
+        click.echo(f"leap-storage: warning: skipped {key!r}: {reason}", err=True)
 
 
 @cli.command("put")
@@ -172,6 +183,7 @@ def du_command(state: CliState, prefix: str, raw_bytes: bool) -> None:
         total = files = 0
         per_user: dict[str, list[int]] = {}
         async for page in backend.iter_pages(prefix):
+            warn_skipped(page)
             for info in page.files:
                 total += info.size
                 files += 1

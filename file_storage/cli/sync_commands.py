@@ -206,6 +206,8 @@ def sync_command(
         )
         for path, loser in report.conflicts:
             click.echo(f"conflict {path}: the other version is now {loser}")
+        for path, reason in report.unverified:
+            click.echo(f"saved, NOT verified: {path}: {reason}")
         return 1 if report.failed else 0
 
     sys.exit(run_with_pair(state, action))

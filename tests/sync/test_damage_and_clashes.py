@@ -59,11 +59,15 @@ def test_a_folder_deeper_than_path_max_is_skipped_and_the_rest_goes_on(
     listed = runner.invoke(cli, ["ls", "-r"], env=cli_env)
     assert listed.exit_code == 0, listed.output
     assert OK in listed.output
-    assert "skipped" in listed.output
+    assert f"leap-storage: warning: skipped '{top}/" in listed.output
+    assert "longer than this system allows" in listed.output
 
     usage = runner.invoke(cli, ["du"], env=cli_env)
     assert usage.exit_code == 0, usage.output
     assert "1 files  (total)" in usage.output
+    # A total that leaves a folder out says so, and which.
+    assert f"leap-storage: warning: skipped '{top}/" in usage.output
+    assert "longer than this system allows" in usage.output
 
     diff = runner.invoke(cli, ["diff"], env=cli_env)
     assert diff.exit_code == 0, diff.output
