@@ -180,3 +180,39 @@ def test_no_credentials_is_one_line_for_listings(good_env: dict[str, str], tmp_p
         assert "No S3 credentials" in line, command
     line = one_line(run(env, tmp_path, "presign", "users/a.mp4"))
     assert "credentials" in line.lower()
+
+
+async def test_backend_built_directly_names_a_missing_profile(
+    s3_server: SeaweedSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Library code that builds the backend itself (no factory) gets the same clear error."""
+    from file_storage.backends.s3 import S3StorageBackend
+
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    backend = S3StorageBackend(
+        bucket_name=TEST_BUCKET,
+        endpoint_url=s3_server.endpoint_url,
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+    )
+    with pytest.raises(ConfigurationError, match="AWS profile 'nosuch'"):
+        await backend.stat("users/a.mp4")
+    await backend.aclose()
+
+
+async def test_presign_without_credentials_is_a_storage_error(
+    s3_server: SeaweedSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Signing with no key anywhere is the typed 'No S3 credentials' error, not botocore's."""
+    from file_storage.backends.s3 import S3StorageBackend
+    from file_storage.errors import InvalidCredentialsError
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    backend = S3StorageBackend(bucket_name=TEST_BUCKET, endpoint_url=s3_server.endpoint_url)
+    with pytest.raises(InvalidCredentialsError, match="No S3 credentials"):
+        await backend.get_presigned_url("users/a.mp4", 60)
+    await backend.aclose()

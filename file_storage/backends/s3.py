@@ -230,16 +230,17 @@ class S3StorageBackend(StorageBackend):
         return self._ssl
 
     async def _open(self) -> None:
-        session = aioboto3.Session(
-            aws_access_key_id=self.access_key_id,
-            aws_secret_access_key=self._secret.get_secret_value() if self._secret else None,
-            aws_session_token=(
-                self._session_token.get_secret_value() if self._session_token else None
-            ),
-            region_name=self.region,
-        )
         verify = str(self.tuning.ca_bundle) if self.tuning.ca_bundle else None
         try:
+            # Inside the try: a missing AWS_PROFILE raises here, and must be one clear error.
+            session = aioboto3.Session(
+                aws_access_key_id=self.access_key_id,
+                aws_secret_access_key=self._secret.get_secret_value() if self._secret else None,
+                aws_session_token=(
+                    self._session_token.get_secret_value() if self._session_token else None
+                ),
+                region_name=self.region,
+            )
             self._client = await self._stack.enter_async_context(
                 session.client(
                     "s3",
@@ -1061,9 +1062,14 @@ class S3StorageBackend(StorageBackend):
         key = self.key_for(path)
         await self.ensure_open()
         operation = "get_object" if method == "GET" else "put_object"
-        url: str = await self._client.generate_presigned_url(
-            operation, Params={"Bucket": self.bucket_name, "Key": key}, ExpiresIn=expires_in
-        )
+        try:
+            url: str = await self._client.generate_presigned_url(
+                operation, Params={"Bucket": self.bucket_name, "Key": key}, ExpiresIn=expires_in
+            )
+        except Exception as exc:  # no credentials, a broken profile: one translated error
+            raise translate_s3_error(
+                exc, S3Context("presign", self.bucket_name, self.endpoint_display, key)
+            ) from None
         logger.info("s3 presign %s key=%s expires=%ds", method, key, expires_in)
         return url
 

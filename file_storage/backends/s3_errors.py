@@ -186,6 +186,12 @@ def translate_s3_error(exc: BaseException, ctx: S3Context) -> StorageError:
             "self-signed certificate, set STORAGE_S3_CA_BUNDLE to its CA file.",
             path=ctx.key,
         )
+    if isinstance(exc, boto_exc.ProfileNotFound):
+        return ConfigurationError(
+            f"AWS profile '{exc.kwargs.get('profile', '?')}' is not defined in the AWS config "
+            "or credentials file; fix AWS_PROFILE or unset it.",
+            path=ctx.key,
+        )
     if isinstance(exc, boto_exc.NoCredentialsError | boto_exc.PartialCredentialsError):
         return InvalidCredentialsError(
             "No S3 credentials are configured; set STORAGE_S3_ACCESS_KEY_ID and "
