@@ -233,3 +233,16 @@ class WriteConflictError(ObjectChangedError):
 
 
 __all__ += ["WriteConflictError"]
+
+
+class EndpointNotRespondingError(EndpointUnreachableError):
+    """The S3 endpoint accepted the connection but moved no bytes for the stall timeout.
+
+    A frozen server, a zero-window connection or a dead network path: the transfer was retried
+    (``STORAGE_S3_MAX_ATTEMPTS``) and each attempt sat silent for ``STORAGE_S3_STALL_TIMEOUT_S``.
+    """
+
+    kind = "not-responding"
+
+
+__all__ += ["EndpointNotRespondingError"]
