@@ -1,8 +1,10 @@
 """``leap-sync``: the composition root of the desktop app.
 
 Everything is built here and passed down: settings (the active profile, with ``STORAGE_*``
-variables and ``.env`` taking precedence), the secret from the OS keyring, the two backends, the
-job queue, the usage service and the window. With nothing configured (or ``--demo``), the app
+variables and ``.env`` taking precedence), the secret from the OS keyring, then the workspace
+(both backends, the job queue, usage, media, sync and the health check: :mod:`app.workspace`) and
+its window; the settings flow switches profiles by building a new workspace the same way.
+With nothing configured (or ``--demo``), the app
 starts its embedded default: a local store plus a SeaweedFS sandbox with sample recordings.
 """
 
@@ -25,9 +27,8 @@ from file_storage.settings import StorageSettings
 if TYPE_CHECKING:
     from app.demo import DemoEnvironment
     from app.profiles import ProfileStore
-    from app.services.media import MediaService
-    from app.services.transfers import JobQueue
     from app.views.log_panel import QtLogHandler
+    from app.workspace import WorkspaceHost
 
 logger = logging.getLogger("app")
 
@@ -71,6 +72,8 @@ class Startup:
     label: str
     warning: str
     profiles: ProfileStore
+    #: The profile the settings come from (``None``: the demo, the environment, no connection).
+    profile_id: str | None = None
 
 
 def demo_available() -> bool:
@@ -148,7 +151,7 @@ async def resolve_settings(
             "Main", "The app started without the saved secret."
         )
         settings = build_settings(active, None, env_file=DEFAULT_ENV_FILE)
-    return Startup(settings, active.name, warning, store), None
+    return Startup(settings, active.name, warning, store, active.id), None
 
 
 async def run(args: argparse.Namespace, log_handler: QtLogHandler) -> int:
@@ -165,30 +168,22 @@ async def run(args: argparse.Namespace, log_handler: QtLogHandler) -> int:
 
     startup, demo = await resolve_settings(args, config_dir, data_dir)
     try:
-        return await _run_window(args, log_handler, startup, loop, demo)
+        return await _run_window(args, log_handler, startup, loop, demo, data_dir)
     finally:
         if demo is not None:
             await asyncio.to_thread(demo.stop)
 
 
-def _media_service(settings: StorageSettings, queue: JobQueue) -> MediaService:
-    """Media jobs with the probe cache and thumbnails in the app's cache folder."""
-    from PySide6.QtCore import QStandardPaths
+def default_settings(startup: Startup, data_dir: Path) -> tuple[StorageSettings, str]:
+    """What runs when no profile is active: what the app started on if that was no profile
+    (the demo, the environment), else a local store with no bucket."""
+    from PySide6.QtCore import QCoreApplication
 
-    from app.services.media import MediaService
-    from file_storage.media import MediaInfoCache
-    from file_storage.media.cache import CACHE_FILENAME
-    from file_storage.media.setup import endpoint_ca_bundle, media_temp_dir
-
-    cache_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
-    return MediaService(
-        queue,
-        cache=MediaInfoCache(cache_dir / CACHE_FILENAME),
-        thumbnail_dir=cache_dir / "thumbnails",
-        temp_dir=media_temp_dir(settings),
-        ffmpeg_path=settings.ffmpeg_path,
-        ffprobe_path=settings.ffprobe_path,
-        ca_bundle=endpoint_ca_bundle(settings),
+    if startup.profile_id is None:
+        return startup.settings, startup.label
+    return (
+        StorageSettings(local_path=data_dir / "store"),
+        QCoreApplication.translate("Main", "No connection"),
     )
 
 
@@ -198,113 +193,79 @@ async def _run_window(
     startup: Startup,
     loop: asyncio.AbstractEventLoop,
     demo: DemoEnvironment | None = None,
+    data_dir: Path | None = None,
 ) -> int:
     """Show the window on the chosen settings and run until it closes."""
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, QStandardPaths
     from PySide6.QtWidgets import QApplication
 
+    from app.credentials import KeyringCredentialStore
     from app.errors import install_error_hooks
-    from app.services.sync import SyncService
-    from app.services.transfers import JobQueue
-    from app.services.usage import UsageService
+    from app.profiles import DEFAULT_ENV_FILE
     from app.settings_flow import SettingsFlow
-    from app.views.main_window import MainWindow
-    from file_storage.backends.local import LocalStorageBackend
-    from file_storage.factory import create_s3_backend
-    from file_storage.sync import default_index_path
+    from app.workspace import WorkspaceHost, build_workspace
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    settings = startup.settings
-    local = LocalStorageBackend(settings.local_path, max_size_gb=settings.local_max_size_gb)
-    remote = None
-    remote_error = ""
-    if settings.s3_bucket:
-        try:
-            remote = create_s3_backend(settings)
-        except StorageError as exc:
-            remote_error = str(exc)
-    queue = JobQueue()
-    usage = UsageService({"local": local, **({"s3": remote} if remote else {})})
-    media = _media_service(settings, queue)
-    sync = SyncService(
-        queue,
-        settings.sync_index_path or default_index_path(),
-        trash_days=settings.sync_trash_days,
-        max_delete_percent=settings.sync_max_delete_percent,
+    cache_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
+    data_dir = data_dir or startup.settings.local_path.parent
+    workspace = build_workspace(startup.settings, startup.label, cache_dir=cache_dir)
+    host = WorkspaceHost(workspace, log_handler)
+    SettingsFlow(
+        host,
+        startup.profiles,
+        KeyringCredentialStore(),
+        DEFAULT_ENV_FILE,
+        cache_dir=cache_dir,
+        default=lambda: default_settings(startup, data_dir),
     )
-    window = MainWindow(
-        local,
-        remote,
-        queue,
-        usage,
-        log_handler,
-        profile_label=startup.label,
-        media=media,
-        sync=sync,
-    )
-    from app.credentials import KeyringCredentialStore
-    from app.profiles import DEFAULT_ENV_FILE
-
-    flow = SettingsFlow(window, startup.profiles, KeyringCredentialStore(), DEFAULT_ENV_FILE)
-    window.set_settings_opener(flow.open)
-    install_error_hooks(window.notify, loop)
+    install_error_hooks(host.notify, loop)
     closed = asyncio.Event()
-    # The window decides when it may close (after cancelling transfers), not Qt.
+    # The window decides when it may close (after cancelling transfers), not Qt; a profile
+    # switch closes the old window without quitting.
     app.setQuitOnLastWindowClosed(False)
-    window.closed.connect(closed.set)
+    host.quitRequested.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
-    _install_sigterm(loop, window)
-    window.show()
-    for message in (startup.warning, remote_error):
+    _install_sigterm(loop, host)
+    host.window.show()
+    for message in (startup.warning, workspace.remote_error):
         if message:
-            window.notify("warning", message)
+            host.notify("warning", message)
 
-    if demo is not None and remote is not None:
+    if demo is not None and workspace.remote is not None:
         try:
-            await demo.populate(local, remote)
+            await demo.populate(workspace.local, workspace.remote)
         except Exception as exc:
             logger.exception("Could not create the sample recordings")
-            window.notify(
+            host.notify(
                 "warning",
                 QCoreApplication.translate(
                     "Main", "Sample recordings were not created: {error}"
                 ).format(error=exc),
             )
-    window.local_model.refresh("")
-    window.remote_model.refresh("")
-    usage.start_counting()
-    if remote is not None:
-        result = await remote.check()
-        window.set_connection_state(result.ok, result.detail)
-        if not result.ok:
-            window.notify("error", result.detail)
-    else:
-        window.set_connection_state(
-            False, QCoreApplication.translate("Main", "No bucket configured")
-        )
+    host.show()  # listings, usage counts and the connection health probes start
 
     if args.screenshot:
         from app.screenshot import take_screenshot
 
-        await take_screenshot(window, args.screenshot)
-        window.close()
+        await take_screenshot(host.window, args.screenshot)
+        host.window.close()
 
     await closed.wait()
-    await sync.aclose()
-    media.cache.close()
-    for backend in (remote, local):
-        if backend is not None:
-            await backend.aclose()
+    await host.aclose()
     return 0
 
 
-def _install_sigterm(loop: asyncio.AbstractEventLoop, window: object) -> None:
-    """SIGTERM closes the window like the close button does (F10: cancel, abort, clean)."""
+def _install_sigterm(loop: asyncio.AbstractEventLoop, host: WorkspaceHost) -> None:
+    """SIGTERM closes the current window like the close button does (F10: cancel, clean)."""
+
+    def close() -> None:
+        host.window.close()
+
     try:
-        loop.add_signal_handler(signal.SIGTERM, window.close)  # type: ignore[attr-defined]
+        loop.add_signal_handler(signal.SIGTERM, close)
     except (NotImplementedError, RuntimeError):
-        signal.signal(signal.SIGTERM, lambda *_: window.close())  # type: ignore[attr-defined]
+        signal.signal(signal.SIGTERM, lambda *_: close())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -196,7 +196,11 @@ class ProfileStore:
     # ----------------------------------------------------------------- changing
 
     def add(self, profile: Profile) -> Profile:
-        """Add a new profile and save; the first profile becomes the active one.
+        """Add a new profile and save; it is not made active.
+
+        A new profile has no bucket and no secret yet: activating it would replace a working
+        connection (the demo, say) with an unusable one. The app activates a profile once it
+        has checked that it works (:mod:`app.settings_flow`).
 
         Raises:
             ValueError: A profile with this id exists already.
@@ -204,8 +208,6 @@ class ProfileStore:
         if profile.id in self._profiles:
             raise ValueError(f"A profile with id {profile.id} exists already.")
         self._profiles[profile.id] = profile
-        if self._active_id is None:
-            self._active_id = profile.id
         self.save()
         return profile
 

@@ -613,6 +613,24 @@ class SettingsDialog(QDialog):
     def _show_status(self, level: str, text: str) -> None:
         self._set_message(None, self.status_label, level, text)
 
+    def show_outcome(self, level: str, text: str, *, append: bool = False) -> None:
+        """Say what the app did with a saved or chosen profile (switched, or why not).
+
+        Args:
+            level: ``"ok"``, ``"info"``, ``"warning"`` or ``"error"``.
+            text: The sentence.
+            append: Add it under what the status line says already (e.g. the keyring's
+                reason) instead of replacing it.
+        """
+        if append and self.status_label.text():
+            text = f"{self.status_label.text()}\n{text}"
+        self._show_status(level, text)
+
+    def refresh_profiles(self) -> None:
+        """Show the store again (the profile in use may have changed behind the dialog)."""
+        self._refresh_list(select=self._current_id)
+        self._update_buttons()
+
     def _mark_dirty(self, *_args: object) -> None:
         if not self._loading:
             self._dirty = True
@@ -697,7 +715,8 @@ class SettingsDialog(QDialog):
             self._spawn(self._copy_secret(source.secret_ref, copy.id))
 
     def _add_profile(self, profile: Profile) -> bool:
-        had_active = self._profiles.active_id is not None
+        # Not activated: an empty profile must not replace the connection in use. The app
+        # starts using it after a Save, once it works (see app.settings_flow).
         try:
             self._profiles.add(profile)
         except ProfileStoreError as exc:
@@ -705,8 +724,6 @@ class SettingsDialog(QDialog):
             return False
         self._refresh_list(select=profile.id)
         self._show_status("info", self.tr("Added “{name}”.").format(name=profile.name))
-        if not had_active:
-            self.activeProfileChanged.emit(profile.id)
         return True
 
     async def _copy_secret(self, ref: str, profile_id: str) -> None:

@@ -1,4 +1,4 @@
-"""Switching profiles: a new bucket backend is built from the profile and the old one is closed."""
+"""Switching profiles: a new workspace is built from the profile and the old one is closed."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.credentials import KeyringCredentialStore
 from app.profiles import Profile, ProfileStore, profiles_file
-from app.services.transfers import JobQueue
-from app.services.usage import UsageService
 from app.settings_flow import SettingsFlow
 from app.views.log_panel import QtLogHandler
-from app.views.main_window import MainWindow
-from file_storage import LocalStorageBackend, S3StorageBackend
+from app.workspace import WorkspaceHost, build_workspace
+from file_storage import S3StorageBackend
 from file_storage.sandbox import SeaweedSandbox
+from file_storage.settings import StorageSettings
 from tests.conftest import TEST_BUCKET, MakeS3
 
 if TYPE_CHECKING:
@@ -62,27 +62,37 @@ async def test_switching_profile_builds_a_new_backend_and_closes_the_old(
     store.add(profile)
     store.set_active(profile.id)
 
-    local = LocalStorageBackend(tmp_path / "store")
-    queue = JobQueue()
-    usage = UsageService({"local": local, "s3": old_remote})
-    window = MainWindow(local, old_remote, queue, usage, QtLogHandler(), profile_label="First")
-    qtbot.addWidget(window)
-    window.show()
-    flow = SettingsFlow(window, store, credentials, env_file=None)
+    settings = StorageSettings(
+        storage_type="S3",
+        local_path=tmp_path / "store",
+        s3_bucket=TEST_BUCKET,
+        s3_prefix=old_remote.prefix,
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_access_key_id=s3_server.access_key,
+        s3_secret_access_key=s3_server.secret_key,  # type: ignore[arg-type]
+    )
+    first = build_workspace(settings, "First", cache_dir=tmp_path / "cache")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    host = WorkspaceHost(first, QtLogHandler())
+    host.show()
+    flow = SettingsFlow(host, store, credentials, env_file=None, cache_dir=tmp_path / "cache")
 
-    await flow.switch(profile.id)
+    assert await flow.switch(profile.id)
 
-    assert window.remote is not old_remote
+    window = host.window
     assert isinstance(window.remote, S3StorageBackend)
     assert window.remote.prefix == new_prefix
-    assert old_remote._closed, "the previous backend must be closed"
+    assert first.remote is not None
+    assert first.remote._closed, "the previous backend must be closed"  # type: ignore[attr-defined]
     assert "Second bucket" in window.profile_status.text()
-    assert "Connected" in window.connection_status.text()
     model = window.remote_model
     await _wait_for(lambda: model.index_for("users").isValid())
     model.fetchMore(model.index_for("users"))
     await _wait_for(lambda: model.index_for("users/user_000777").isValid())
     assert not model.index_for("users/user_000001").isValid()
-    await queue.shutdown()
-    await window.remote.aclose()
-    await local.aclose()
+    window.close()
+    await _wait_for(lambda: not window.isVisible())
+    await host.aclose()
+    await old_remote.aclose()
