@@ -34,6 +34,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
+from app.catalog import Catalog
 from file_storage.backends.base import ObjectInfo
 from file_storage.media.info import MediaInfo
 from file_storage.path_builder import RECORDING_ID_RE, USER_SLUG_RE, USERS
@@ -243,7 +244,7 @@ class _Node:
 
     __slots__ = (
         "by_key", "children", "error", "info", "is_folder", "kind", "name", "parent", "path",
-        "peer_files", "peer_folders", "row", "state",
+        "row", "state",
     )  # fmt: skip
 
     def __init__(
@@ -262,8 +263,6 @@ class _Node:
         self.by_key: dict[str, _Node] = {} if self.is_folder else _NO_KEYS
         self.state = LoadState.UNLOADED
         self.error: str | None = None
-        self.peer_files: set[str] | None = None
-        self.peer_folders: set[str] | None = None
 
     @property
     def key(self) -> str:
@@ -275,7 +274,6 @@ class _Node:
         self.by_key.clear()
         self.state = LoadState.UNLOADED
         self.error = None
-        self.peer_files = self.peer_folders = None
 
 
 _NO_CHILDREN: list[_Node] = []
@@ -301,6 +299,10 @@ class StorageTreeModel(QAbstractItemModel):
             URLs so files can be dropped into the OS file manager.
         icons: Decorations keyed by :class:`NodeKind` value, plus ``"error"`` for folders whose
             listing failed. The pane passes QStyle icons; without them rows have no icon.
+        catalog: What is known of this side; the model records its own listings there.
+        peer_catalog: What is known of the other side; the Status column reads it. The window
+            shares the two catalogs between its trees, so their statuses always agree; by
+            default each model has private ones.
 
     Signals:
         fetchRequested(str): A folder must be listed; answer with ``add_page``/``finish_loading``.
@@ -319,11 +321,19 @@ class StorageTreeModel(QAbstractItemModel):
         *,
         local_root: Path | None = None,
         icons: Mapping[str, QIcon] | None = None,
+        catalog: Catalog | None = None,
+        peer_catalog: Catalog | None = None,
     ) -> None:
         super().__init__(parent)
         if side not in (SIDE_LOCAL, SIDE_S3):
             raise ValueError(f"side must be {SIDE_LOCAL!r} or {SIDE_S3!r}, not {side!r}")
         self.side = side
+        peer_side = SIDE_S3 if side == SIDE_LOCAL else SIDE_LOCAL
+        self.catalog = catalog or Catalog(side, keeps_empty_folders=side == SIDE_LOCAL, parent=self)
+        self.peer_catalog = peer_catalog or Catalog(
+            peer_side, keeps_empty_folders=peer_side == SIDE_LOCAL, parent=self
+        )
+        self.peer_catalog.changed.connect(self._peer_changed)
         self.local_root = local_root
         self._icons: dict[str, QIcon] = dict(icons or {})
         self._root = _Node(NodeKind.ROOT, "", None, 0, None)
@@ -479,11 +489,12 @@ class StorageTreeModel(QAbstractItemModel):
         return None
 
     def _presence(self, node: _Node) -> Presence:
-        parent = node.parent
-        if parent is None or parent.peer_files is None or parent.peer_folders is None:
+        if node.parent is None:
             return Presence.UNKNOWN
-        peers = parent.peer_folders if node.is_folder else parent.peer_files
-        return Presence.BOTH if node.path in peers else self._missing
+        there = self.peer_catalog.exists(node.path, is_folder=node.is_folder)
+        if there is None:
+            return Presence.UNKNOWN
+        return Presence.BOTH if there else self._missing
 
     def _tooltip(self, node: _Node) -> str:
         lines = [node.path]
@@ -574,20 +585,22 @@ class StorageTreeModel(QAbstractItemModel):
         node.state = LoadState.FAILED if error else LoadState.LOADED
         node.error = error
         self._emit_row_changed(node)
+        if not error:
+            files = [child.path for child in node.children if not child.is_folder]
+            folders = [child.path for child in node.children if child.is_folder]
+            self.catalog.record_listing(path, files, folders)
         if node.parent is not None:
             self._resort([node.parent], STATUS_COLUMN)
 
     def set_presence(
         self, folder_path: str, peer_files: Iterable[str], peer_folders: Iterable[str]
     ) -> None:
-        """Record what the other store holds in ``folder_path`` (its direct children)."""
+        """Record what the other store holds in ``folder_path`` (its direct children), in the
+        peer catalog that the Status column reads."""
+        self.peer_catalog.record_listing(folder_path, peer_files, peer_folders)
         node = self._find(folder_path)
-        if node is None or not node.is_folder:
-            return
-        node.peer_files = set(peer_files)
-        node.peer_folders = set(peer_folders)
-        self._emit_column_changed(node, STATUS_COLUMN)
-        self._resort([node], STATUS_COLUMN)
+        if node is not None and node.is_folder:
+            self._resort([node], STATUS_COLUMN)
 
     def set_recording_totals(self, totals: Mapping[str, int]) -> None:
         """Record recordings' total sizes, keyed by recording path (rows may come later)."""
@@ -627,6 +640,20 @@ class StorageTreeModel(QAbstractItemModel):
 
     def sync_state(self, path: str) -> str | None:
         return self._sync.get(path)
+
+    @Slot(str)
+    def _peer_changed(self, folder: str) -> None:
+        """The other side's catalog learned something about ``folder``'s children: their
+        statuses (and those of loaded rows below them, whose folders may be gone) are redrawn."""
+        node = self._find(folder)
+        if node is None or not node.is_folder:
+            return
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.children:
+                self._emit_column_changed(current, STATUS_COLUMN)
+                stack.extend(child for child in current.children if child.children)
 
     def _status_changed_under(self, prefix: str) -> None:
         top = self._find(prefix) or self._root
@@ -772,6 +799,18 @@ class StorageTreeModel(QAbstractItemModel):
         if index.isValid() and index.model() is not self:
             return NodeKind(index.data(KIND_ROLE))
         return self._node(index).kind
+
+    def shows_listing(self, folder: str, files: set[str], folders: set[str]) -> bool:
+        """Whether the rows of ``folder`` are these file and folder names (``True`` too when
+        the folder is not shown listed, so there is nothing to correct)."""
+        node = self._find(folder)
+        if node is None or not node.is_folder or node.state is not LoadState.LOADED:
+            return True
+        if not folder:
+            folders = folders - HIDDEN_ROOT_FOLDERS
+        shown_files = {child.name for child in node.children if not child.is_folder}
+        shown_folders = {child.name for child in node.children if child.is_folder}
+        return shown_files == files and shown_folders == folders
 
     def is_loading(self, path: str) -> bool:
         node = self._find(path)

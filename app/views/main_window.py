@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.catalog import Catalog
 from app.errors import describe_error
 from app.icons import icon
 from app.models.storage_tree import SIDE_LOCAL, SIDE_S3, NodeKind, StorageTreeModel
@@ -63,6 +65,8 @@ SHARE_EXPIRY = {
     QT_TRANSLATE_NOOP("MainWindow", "7 days"): 604_800,
 }
 REFRESH_DELAY_MS = 400
+#: Seconds between two automatic refreshes of one folder (when a catalog disagrees with a tree).
+AUTO_REFRESH_GAP = 5.0
 MAX_NAMED_IN_CONFIRM = 10
 
 
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._effects: dict[str, tuple[str, list[tuple[str, int]]]] = {}
         self._downloads: set[str] = set()
+        self._deleted_rows: dict[str, list[str]] = {}
         self._pending_refresh: dict[str, set[str]] = {SIDE_LOCAL: set(), SIDE_S3: set()}
         self._closing = False
         self._closed_cleanly = False
@@ -146,11 +151,23 @@ class MainWindow(QMainWindow):
         self._context_pane: TreePane | None = None
 
         self.notifications = NotificationBar()
-        self.local_model = StorageTreeModel(SIDE_LOCAL, self, local_root=local.base_path)
+        # One catalog per side, read by both trees: their statuses cannot disagree.
+        self.local_catalog = Catalog(SIDE_LOCAL, keeps_empty_folders=True, parent=self)
+        self.remote_catalog = Catalog(SIDE_S3, keeps_empty_folders=False, parent=self)
+        self.local_model = StorageTreeModel(
+            SIDE_LOCAL,
+            self,
+            local_root=local.base_path,
+            catalog=self.local_catalog,
+            peer_catalog=self.remote_catalog,
+        )
         self.local_loader = TreeLoader(local, remote, self.local_model, self)
         self.local_pane = TreePane(self.local_model, "localTree", self.tr("Local store"))
         self.local_pane.set_title(self.tr("Local store"), str(local.base_path))
-        self.remote_model = StorageTreeModel(SIDE_S3, self)
+        self.remote_model = StorageTreeModel(
+            SIDE_S3, self, catalog=self.remote_catalog, peer_catalog=self.local_catalog
+        )
+        self._auto_refreshed: dict[tuple[str, str], float] = {}
         self.remote_loader = TreeLoader(remote, local, self.remote_model, self) if remote else None
         self.remote_pane = TreePane(self.remote_model, "remoteTree", self.tr("S3 bucket"))
         self._last_pane = self.local_pane
@@ -426,6 +443,8 @@ class MainWindow(QMainWindow):
                 loader.loadFailed.connect(self._listing_failed)
                 loader.loadFinished.connect(lambda path, _rows, p=pane: p.reopen(path))
         self.usage.countFailed.connect(self._count_failed)
+        self.local_catalog.changed.connect(lambda folder: self._catalog_changed(SIDE_LOCAL, folder))
+        self.remote_catalog.changed.connect(lambda folder: self._catalog_changed(SIDE_S3, folder))
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_DELAY_MS)
@@ -616,6 +635,8 @@ class MainWindow(QMainWindow):
             return
         job = self.queue.add_delete(backend, [f.path for f in files])
         self._effects[job.id] = (side, [(f.path, -f.size) for f in files])
+        # A deleted S3 folder disappears with its last key: its parent is listed again.
+        self._deleted_rows[job.id] = paths
 
     async def confirm_delete(self, side: str, files: list[ObjectInfo]) -> bool:
         """Ask before deleting; the question names the files (up to ten) and the total size."""
@@ -641,9 +662,12 @@ class MainWindow(QMainWindow):
         return clicked == QMessageBox.StandardButton.Yes
 
     def refresh(self) -> None:
-        """List the focused pane's current folder again and recount usage."""
-        pane = self.focused_pane()
-        pane.refresh_keeping_view(pane.current_folder())
+        """List again what the user sees (F5): both trees from the root, every open folder
+        opening again as it is listed and the current rows staying current; recount usage."""
+        for pane in (self.local_pane, self.remote_pane):
+            if pane is self.remote_pane and self.remote_loader is None:
+                continue
+            pane.refresh_keeping_view("")
         self.usage.start_counting()
 
     async def share_link(self) -> None:
@@ -756,8 +780,18 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- after a job
 
-    def schedule_refresh(self, side: str, path: str) -> None:
-        """List the folder holding ``path`` again, soon (refreshes are batched)."""
+    def catalog(self, side: str) -> Catalog:
+        """What is known of ``side`` (both trees' statuses read it)."""
+        return self.remote_catalog if side == SIDE_S3 else self.local_catalog
+
+    def schedule_refresh(self, side: str, path: str, *, stored: bool = False) -> None:
+        """List the folder holding ``path`` again, soon (refreshes are batched).
+
+        ``stored``: a job has just written the file ``path``; the catalog learns it at once, so
+        the other tree's status changes without waiting for the listing.
+        """
+        if stored:
+            self.catalog(side).add_file(path)
         self._pending_refresh[side].add(path.rpartition("/")[0])
         for model in (self.local_model, self.remote_model):
             model.forget_sync_state(path)
@@ -765,9 +799,11 @@ class MainWindow(QMainWindow):
 
     def _job_finished(self, job_id: str, ok: bool) -> None:
         effect = self._effects.pop(job_id, None)
+        deleted_rows = self._deleted_rows.pop(job_id, [])
         if effect is None:
             return
         side, changes = effect
+        catalog = self.catalog(side)
         for path, delta in changes:
             if ok:
                 # Per file, so a delete spanning several users charges each one correctly.
@@ -775,11 +811,33 @@ class MainWindow(QMainWindow):
                 if job_id in self._downloads:
                     # Downloads write into the store directly, past the local backend's tracker.
                     self.local.quota.record_delta(delta)
+                # Both trees' statuses change now, not at the next listing.
+                if delta < 0:
+                    catalog.remove(path)
+                else:
+                    catalog.add_file(path)
             self._pending_refresh[side].add(path.rpartition("/")[0])
             if ok:
                 for model in (self.local_model, self.remote_model):
                     model.forget_sync_state(path)  # a compared state is stale now
+        for path in deleted_rows:
+            self._pending_refresh[side].add(path.rpartition("/")[0])
         self._downloads.discard(job_id)
+        self._refresh_timer.start()
+
+    def _catalog_changed(self, side: str, folder: str) -> None:
+        """A listing (perhaps the other tree's, for its statuses) or a job told the catalog
+        something the tree of ``side`` does not show yet: list that folder again."""
+        model = self.remote_model if side == SIDE_S3 else self.local_model
+        known = self.catalog(side).children(folder)
+        if known is None or model.shows_listing(folder, *known):
+            return
+        # Never a refresh loop: at most one automatic refresh of a folder every few seconds.
+        now = time.monotonic()
+        if now - self._auto_refreshed.get((side, folder), -AUTO_REFRESH_GAP) < AUTO_REFRESH_GAP:
+            return
+        self._auto_refreshed[(side, folder)] = now
+        self._pending_refresh[side].add(folder)
         self._refresh_timer.start()
 
     def _flush_refreshes(self) -> None:
@@ -822,6 +880,7 @@ class MainWindow(QMainWindow):
         self.local_model.refresh("")
         for model in (self.local_model, self.remote_model):
             model.clear_sync_states()  # they compared against the previous bucket
+        self.remote_catalog.clear()
         self.usage.set_backend(SIDE_S3, remote)
         self._describe_remote()
         self.set_profile_label(profile_label)

@@ -297,7 +297,7 @@ class MediaController(QObject):
         return chained
 
     def _output_stored(self, side: str, path: str) -> None:
-        self.window.schedule_refresh(side, path)
+        self.window.schedule_refresh(side, path, stored=True)
         if path.endswith("/thumbnail.jpg"):
             model = self._model(side)
             recording = path.rpartition("/")[0]
