@@ -63,7 +63,8 @@ def test_profiles_and_the_active_one_survive_a_reload(tmp_path: Path) -> None:
     store = ProfileStore(path).load()
     first = store.add(_profile())
     second = store.add(_profile(name="Webinars", bucket="webinars", local_path=None))
-    assert store.active_id == first.id  # the first profile becomes active
+    # A new profile is not made active: the app activates it once it works (settings flow).
+    assert store.active_id is None
     store.set_active(second.id)
 
     again = ProfileStore(path).load()
@@ -100,6 +101,7 @@ def test_a_damaged_file_is_reported_with_its_path(tmp_path: Path) -> None:
 def test_removing_the_active_profile_activates_the_next(tmp_path: Path) -> None:
     store = ProfileStore(tmp_path / "profiles.json").load()
     first, second = store.add(_profile()), store.add(_profile(name="Two"))
+    store.set_active(first.id)
     store.remove(first.id)
     assert store.active_id == second.id
     store.remove(second.id)
