@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from app.services.health import HealthService
+from app.services.health import HealthService, TransferWatch
 from app.services.media import MediaService
 from app.services.sync import SyncService
 from app.services.transfers import JobQueue
@@ -61,6 +61,7 @@ class Workspace:
     media: MediaService
     sync: SyncService
     health: HealthService
+    watch: TransferWatch
     remote_error: str = ""
     closed: bool = field(default=False, init=False)
 
@@ -73,6 +74,7 @@ class Workspace:
         if self.closed:
             return
         self.closed = True
+        self.watch.stop()
         await self.health.aclose()
         await self.queue.shutdown(timeout=4.0)
         self.usage.cancel()
@@ -146,6 +148,7 @@ def build_workspace(
         media=media,
         sync=sync,
         health=health,
+        watch=TransferWatch(queue, health),
         remote_error=remote_error,
     )
 
@@ -182,6 +185,7 @@ def start_workspace(workspace: Workspace, window: MainWindow) -> None:
     window.remote_model.refresh("")
     workspace.usage.start_counting()
     workspace.health.start()
+    workspace.watch.start()
 
 
 def _tr(text: str) -> str:

@@ -25,10 +25,14 @@ import enum
 import logging
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from file_storage.backends.base import StorageBackend
+
+if TYPE_CHECKING:
+    from app.services.transfers import JobQueue
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,9 @@ RETRY_INTERVAL = 2.0
 #: How long one probe may take before the server counts as not responding.
 PROBE_TIMEOUT = 3.0
 #: Error kinds that mean "the server is there but cannot serve right now".
-_BUSY_KINDS = {"unavailable", "timeout"}
+_BUSY_KINDS = {"unavailable", "timeout", "not-responding"}
+#: Seconds between looks at the running transfers (for :class:`TransferWatch`).
+WATCH_INTERVAL_MS = 1000
 
 
 class ConnectionState(enum.StrEnum):
@@ -234,3 +240,54 @@ class HealthService(QObject):
         self.state = state
         self.detail = detail
         self.stateChanged.emit(state.value)
+
+
+class TransferWatch(QObject):
+    """Feeds :class:`HealthService`'s hooks from the job queue, without changing the queue.
+
+    Once a second it looks at the running upload, download and copy jobs: bytes that moved
+    since the last look mean the server answers (:meth:`HealthService.report_success`); a job
+    the queue counts as stalled (no byte for its stall time) is reported once
+    (:meth:`HealthService.report_stall`), so the status turns before the next probe would.
+
+    Args:
+        queue: The workspace's job queue (read only).
+        health: The service to tell.
+    """
+
+    def __init__(self, queue: JobQueue, health: HealthService) -> None:
+        super().__init__(health)
+        self._queue = queue
+        self._health = health
+        self._moved: dict[str, int] = {}
+        self._reported: set[str] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(WATCH_INTERVAL_MS)
+        self._timer.timeout.connect(self.look)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def look(self) -> None:
+        """One look at the running transfers."""
+        from app.services.transfers import JobKind, JobState
+
+        moved = {}
+        talking = (JobKind.UPLOAD, JobKind.DOWNLOAD, JobKind.COPY)  # jobs that talk to S3
+        for job in self._queue.jobs():
+            if job.state is not JobState.RUNNING or job.kind not in talking:
+                continue
+            moved[job.id] = job.transferred
+            if job.transferred > self._moved.get(job.id, job.transferred):
+                self._reported.discard(job.id)
+                self._health.report_success()
+            elif job.stalled and job.id not in self._reported:
+                self._reported.add(job.id)
+                self._health.report_stall(
+                    _tr("No progress on {name} for a while.").format(name=job.title)
+                )
+        self._moved = moved
+        self._reported &= moved.keys()

@@ -10,19 +10,22 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStatusBar
 from pytestqt.qtbot import QtBot
 
-from app.services.health import ConnectionState, HealthService
+from app.services.health import ConnectionState, HealthService, TransferWatch
+from app.services.transfers import JobQueue
 from app.views.connection_status import ConnectionStatus
-from file_storage import S3StorageBackend
+from file_storage import S3StorageBackend, S3Tuning
 from file_storage.sandbox import SeaweedSandbox
 from tests.gui.helpers_window import wait_until
 
 BUCKET = "health"
+MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +144,47 @@ async def test_no_bucket_says_so(qtbot: QtBot) -> None:
     widget = status_bar(qtbot, service)
     assert widget.text() == "No bucket"
     assert widget.toolTip() == "No bucket configured"
+
+
+async def test_a_stalled_upload_turns_the_status_before_any_probe(
+    qtbot: QtBot, own_server: SeaweedSandbox, tmp_path: Path
+) -> None:
+    """The queue's own stall signal (no byte for its stall time) reaches the status bar.
+
+    Probes are 10 minutes apart here, so only the transfer watch can notice the frozen server.
+    """
+    remote = S3StorageBackend(
+        BUCKET,
+        prefix="stall",
+        access_key_id=own_server.access_key,
+        secret_access_key=own_server.secret_key,
+        endpoint_url=own_server.endpoint_url,
+        tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB, max_concurrency=1),
+    )
+    service = HealthService(remote, interval=600, retry_interval=600, timeout=2.0)
+    queue = JobQueue()
+    watch = TransferWatch(queue, service)
+    source = tmp_path / "big.mp4"
+    with open(source, "wb") as handle:
+        for _ in range(40):
+            handle.write(os.urandom(MiB))
+    try:
+        widget = status_bar(qtbot, service)
+        watch.start()
+        await wait_until(lambda: widget.text() == "Connected", 15, "Connected")
+        job = queue.add_upload(remote, source, "users/user_000001/recordings/r/source.mp4")
+        await wait_until(lambda: job.transferred > 0, 30, "the upload to move")
+        freeze(own_server)
+        try:
+            await wait_until(
+                lambda: widget.text().startswith("Not responding"), 30, "the stall to show"
+            )
+            assert "No progress on" in widget.toolTip()
+        finally:
+            thaw(own_server)
+        await wait_until(lambda: widget.text() == "Connected", 30, "Connected after SIGCONT")
+    finally:
+        watch.stop()
+        await queue.shutdown(timeout=4.0)
+        await service.aclose()
+        await remote.aclose()
