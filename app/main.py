@@ -211,7 +211,7 @@ async def _run_window(
     data_dir = data_dir or startup.settings.local_path.parent
     workspace = build_workspace(startup.settings, startup.label, cache_dir=cache_dir)
     host = WorkspaceHost(workspace, log_handler)
-    SettingsFlow(
+    flow = SettingsFlow(
         host,
         startup.profiles,
         KeyringCredentialStore(),
@@ -252,6 +252,7 @@ async def _run_window(
         host.window.close()
 
     await closed.wait()
+    await flow.wait_idle()
     await host.aclose()
     return 0
 

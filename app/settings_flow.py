@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject
 
 from app.credentials import CredentialError, CredentialStore
-from app.profiles import Profile, ProfileStore, ProfileStoreError, load_settings
+from app.profiles import Profile, ProfileStore, ProfileStoreError, build_settings, load_settings
 from app.views.settings_dialog import SettingsDialog, explain_check, explain_validation
 from app.workspace import Workspace, WorkspaceHost, build_workspace
 from file_storage.settings import StorageSettings
@@ -68,6 +68,8 @@ class SettingsFlow(QObject):
         #: The profile the running workspace was built from (``None``: the default).
         self.running_id = profiles.active_id
         self._dialog: SettingsDialog | None = None
+        #: Secrets the keyring could not keep, used until the app quits (memory only).
+        self._session_secrets: dict[str, str] = {}
         self._tasks: set[asyncio.Task[bool]] = set()
         self._lock = asyncio.Lock()
         host.window.set_settings_opener(self.open)
@@ -89,6 +91,7 @@ class SettingsFlow(QObject):
         )
         dialog.activeProfileChanged.connect(self._chosen)
         dialog.profileSaved.connect(self._saved)
+        dialog.sessionSecretChosen.connect(self._session_secret)
         dialog.finished.connect(self._closed)
         self._dialog = dialog
         dialog.open()
@@ -118,6 +121,20 @@ class SettingsFlow(QObject):
             # Edits of the profile in use apply now; with none active (the demo or another
             # default runs), a saved profile that works becomes the one in use.
             self._switch_soon(profile_id)
+
+    def _session_secret(self, profile_id: str, secret: str) -> None:
+        """Use this secret for the profile until the app quits; it is never stored."""
+        self._session_secrets[profile_id] = secret
+        self._switch_soon(profile_id)
+
+    def _session_only(self, profile_id: str | None) -> bool:
+        """The profile runs on a secret kept in memory: it must not become the saved default."""
+        profile = self._profile(profile_id)
+        return (
+            profile is not None
+            and profile.secret_ref is None
+            and (profile.id in self._session_secrets)
+        )
 
     def _switch_soon(self, profile_id: str | None) -> None:
         task = asyncio.ensure_future(self.switch(profile_id))
@@ -161,6 +178,11 @@ class SettingsFlow(QObject):
         text = self.tr("Leap Sync now uses “{name}”: {where}.").format(
             name=label, where=self._host.window.describe_remote() or self.tr("no bucket")
         )
+        if self._session_only(profile_id):
+            text += " " + self.tr(
+                "Its secret is kept only until Leap Sync quits; after a restart “{default}” "
+                "is used again until the keyring can store the secret."
+            ).format(default=self._default()[1])
         self._host.notify("info", text)
         self._tell_dialog("ok", text)
         logger.info("Active profile: %s (%s)", label, profile_id or "default")
@@ -177,7 +199,11 @@ class SettingsFlow(QObject):
     async def _settings_for(self, profile: Profile) -> StorageSettings | str:
         """The profile's settings, or why they cannot work (a sentence)."""
         try:
-            settings = await load_settings(profile, self._credentials, env_file=self._env_file)
+            if self._session_only(profile.id):
+                secret = self._session_secrets[profile.id]
+                settings = build_settings(profile, secret, env_file=self._env_file)
+            else:
+                settings = await load_settings(profile, self._credentials, env_file=self._env_file)
         except CredentialError as exc:
             return self.tr("its secret could not be read from the keyring ({error})").format(
                 error=exc
@@ -206,6 +232,8 @@ class SettingsFlow(QObject):
         return explain_check(result).replace("\n", " ")
 
     def _make_active(self, profile_id: str | None) -> bool:
+        if self._session_only(profile_id):
+            profile_id = None  # after a restart, what ran before is the default again
         if self._profiles.active_id == profile_id:
             return True
         try:
@@ -219,9 +247,12 @@ class SettingsFlow(QObject):
     async def _refuse(self, profile: Profile, problem: str) -> bool:
         """Keep what runs; put the profile in use back as it was; say why."""
         running_removed = self.running_id is not None and self._profile(self.running_id) is None
-        if self._profiles.active_id != self.running_id:
+        saved_active = (
+            None if running_removed or self._session_only(self.running_id) else self.running_id
+        )
+        if self._profiles.active_id != saved_active:
             try:
-                self._profiles.set_active(None if running_removed else self.running_id)
+                self._profiles.set_active(saved_active)
             except ProfileStoreError as exc:
                 logger.warning("Could not restore the profile in use: %s", exc)
         text = self.tr(

@@ -212,10 +212,13 @@ class SettingsDialog(QDialog):
         activeProfileChanged(str): The user chose another profile for the app, or removed
             the active one (the new id, or "" when no profile is left).
         connectionTested(bool): A connection test finished; True when it worked.
+        sessionSecretChosen(str, str): The keyring could not keep the secret and the user
+            chose to use it for this session only (profile id, the secret: memory only).
     """
 
     profileSaved = Signal(str)
     activeProfileChanged = Signal(str)
+    sessionSecretChosen = Signal(str, str)
     connectionTested = Signal(bool)
 
     def __init__(
@@ -328,6 +331,22 @@ class SettingsDialog(QDialog):
         side.addLayout(test_row)
         self.status_label = self._label("statusLabel")
         side.addWidget(self.status_label)
+        session_row = QHBoxLayout()
+        self.session_button = self._button(
+            self.tr("Use it for this session only"),
+            "sessionSecretButton",
+            self._on_session_secret,
+            session_row,
+        )
+        self.session_button.setToolTip(
+            self.tr(
+                "Connect with the typed secret until Leap Sync quits, without storing it "
+                "anywhere. After a restart the previous connection is used again."
+            )
+        )
+        self.session_button.setVisible(False)
+        session_row.addStretch(1)
+        side.addLayout(session_row)
         side.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -498,6 +517,7 @@ class SettingsDialog(QDialog):
     def _show_profile(self, profile_id: str | None) -> None:
         """Fill the form with the saved profile; unsaved edits are dropped."""
         self._current_id = profile_id
+        self.session_button.setVisible(False)
         profile = self._profiles.get(profile_id) if profile_id else None
         shown = profile or Profile()
         self._loading = True
@@ -838,6 +858,7 @@ class SettingsDialog(QDialog):
         if self._current_id == profile.id:
             self._dirty = bool(self.secret_edit.text())  # a secret the keyring refused
         self._refresh_list(select=self._current_id)
+        self.session_button.setVisible(problem is not None and bool(self.secret_edit.text()))
         if problem is not None:
             self._show_status(
                 "error",
@@ -848,6 +869,14 @@ class SettingsDialog(QDialog):
         else:
             self._show_status("ok", self.tr("Saved “{name}”.").format(name=profile.name))
         self.profileSaved.emit(profile.id)
+
+    def _on_session_secret(self) -> None:
+        secret = self.secret_edit.text()
+        if self._current_id is None or not secret:
+            return
+        register_secret(secret)  # from now on no log line can show it
+        self.session_button.setVisible(False)
+        self.sessionSecretChosen.emit(self._current_id, secret)
 
     async def _store_secret(self, profile: Profile) -> tuple[Profile, CredentialError | None]:
         """Put a typed secret in the keyring; on failure it stays only in the form."""

@@ -201,6 +201,87 @@ async def test_a_profile_saved_without_a_keyring_leaves_the_demo_in_use(
             await asyncio.to_thread(demo.stop)
 
 
+async def test_without_a_keyring_the_secret_can_serve_this_session_only(
+    qtbot: QtBot, in_empty_folder: Path, s3_server: SeaweedSandbox
+) -> None:
+    """The user's way out without a keyring: connect now, store nothing, the demo after a
+    restart."""
+    tmp_path = in_empty_folder
+    config, data, cache = tmp_path / "config", tmp_path / "data", tmp_path / "cache"
+    no_demo_flag = argparse.Namespace(demo=False)
+    prefix = f"t-session-{uuid.uuid4().hex[:8]}"
+    async with S3StorageBackend(
+        TEST_BUCKET,
+        prefix=prefix,
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+        endpoint_url=s3_server.endpoint_url,
+    ) as seeded:
+        await seeded.save("users/user_000301/recordings/r/transcription.json", b"{}")
+    startup, demo = await resolve_settings(no_demo_flag, config, data)
+    assert demo is not None
+    try:
+        workspace = build_workspace(startup.settings, startup.label, cache_dir=cache)
+        host = start_host(qtbot, workspace)
+        flow = SettingsFlow(
+            host,
+            startup.profiles,
+            KeyringCredentialStore(fail.Keyring()),
+            None,
+            cache_dir=cache,
+            default=lambda: default_settings(startup, data),
+        )
+        demo_window = host.window
+        dialog = await open_settings(qtbot, host, flow)
+        session = child(dialog, QPushButton, "sessionSecretButton")
+        assert not session.isVisible()  # type: ignore[attr-defined]
+        click(qtbot, child(dialog, QPushButton, "addProfileButton"))  # type: ignore[arg-type]
+        type_into(qtbot, dialog, "nameEdit", "Lectures")
+        type_into(qtbot, dialog, "endpointEdit", s3_server.endpoint_url)
+        type_into(qtbot, dialog, "bucketEdit", TEST_BUCKET)
+        type_into(qtbot, dialog, "prefixEdit", prefix)
+        type_into(qtbot, dialog, "accessKeyEdit", s3_server.access_key)
+        type_into(qtbot, dialog, "secretEdit", s3_server.secret_key)
+        await save(qtbot, dialog, flow)
+        assert host.window is demo_window  # not in use yet
+        assert session.isVisible()  # type: ignore[attr-defined]
+
+        click(qtbot, session)  # type: ignore[arg-type]
+        await wait_until(lambda: host.window is not demo_window, TIMEOUT, "the switch")
+        await flow.wait_idle()
+        window = host.window
+        assert window.profile_status.text().startswith("Lectures · ")
+        status = str(child(dialog, QLabel, "statusLabel").text())  # type: ignore[attr-defined]
+        assert "Leap Sync now uses “Lectures”" in status, status
+        assert "kept only until Leap Sync quits" in status, status
+        model = window.remote_model
+        await wait_until(lambda: model.index_for("users").isValid(), 15, "rows")
+        model.fetchMore(model.index_for("users"))
+        await wait_until(lambda: model.index_for("users/user_000301").isValid(), 15, "the row")
+        # Nothing was stored, and the profile is not the saved default.
+        saved = ProfileStore(profiles_file(config)).load()
+        assert saved.active_id is None
+        assert saved.profiles[0].secret_ref is None
+        assert not any(
+            s3_server.secret_key.encode() in p.read_bytes()
+            for p in config.rglob("*")
+            if p.is_file()
+        )
+        answer = ModalAnswer(lambda box: click_button(box, "Yes"))
+        click(qtbot, child(dialog, QPushButton, "closeButton"))  # type: ignore[arg-type]
+        answer.check()
+        await close_app(host)
+    finally:
+        await asyncio.to_thread(demo.stop)
+    startup, demo = await resolve_settings(no_demo_flag, config, data)
+    try:
+        assert demo is not None
+        assert startup.label == "Demo sandbox"
+    finally:
+        if demo is not None:
+            await asyncio.to_thread(demo.stop)
+
+
 # --------------------------------------------------------------------------- two profiles
 
 
