@@ -151,7 +151,8 @@ async def test_a_stalled_upload_turns_the_status_before_any_probe(
 ) -> None:
     """The queue's own stall signal (no byte for its stall time) reaches the status bar.
 
-    Probes are 10 minutes apart here, so only the transfer watch can notice the frozen server.
+    While connected, probes are 10 minutes apart here, so only the transfer watch can notice
+    the frozen server; once it is noticed, probes every second find the recovery.
     """
     remote = S3StorageBackend(
         BUCKET,
@@ -161,7 +162,7 @@ async def test_a_stalled_upload_turns_the_status_before_any_probe(
         endpoint_url=own_server.endpoint_url,
         tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB, max_concurrency=1),
     )
-    service = HealthService(remote, interval=600, retry_interval=600, timeout=2.0)
+    service = HealthService(remote, interval=600, retry_interval=1.0, timeout=2.0)
     queue = JobQueue()
     watch = TransferWatch(queue, service)
     source = tmp_path / "big.mp4"
