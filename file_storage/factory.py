@@ -44,6 +44,7 @@ def s3_tuning_from(settings: StorageSettings) -> S3Tuning:
         request_checksum_calculation=settings.s3_request_checksum_calculation,
         response_checksum_validation=settings.s3_response_checksum_validation,
         ca_bundle=settings.s3_ca_bundle,
+        stall_timeout=settings.s3_stall_timeout_s,
     )
 
 
@@ -102,7 +103,8 @@ def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
     backend = S3StorageBackend(
         bucket_name=settings.s3_bucket,
         prefix=settings.s3_prefix,
-        region=settings.s3_region,
+        # Unset: AWS_REGION, AWS_DEFAULT_REGION or the profile's region (else us-east-1).
+        region=settings.s3_region if "s3_region" in settings.model_fields_set else None,
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
         endpoint_url=settings.s3_endpoint_url,

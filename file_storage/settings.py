@@ -183,6 +183,14 @@ class StorageSettings(BaseSettings):
     def _index_can_exist(cls, value: Path | None) -> Path | None:
         return None if value is None else check_creatable_file(value)
 
+    # S3 transport (issue 11): an attempt that moves no byte this long is given up and retried
+    s3_stall_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds an S3 transfer may move no byte before it is retried",
+    )
+
 
 def load_settings(**values: Any) -> StorageSettings:
     """Read the settings (environment, ``.env``, then ``values``) for library callers.

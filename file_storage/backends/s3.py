@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import mimetypes
+import os
 import ssl
 import time
 import uuid
@@ -28,6 +29,7 @@ from urllib.parse import quote, unquote
 import aioboto3
 import aiohttp
 from aiobotocore.config import AioConfig
+from botocore.exceptions import NoCredentialsError
 from pydantic import SecretStr
 
 from file_storage.atomic import AtomicFile
@@ -52,6 +54,7 @@ from file_storage.backends.s3_parts import (
     parse_total,
     uniform_layout,
 )
+from file_storage.backends.s3_retry import RetryPolicy, Watchdog, is_retryable_exception
 from file_storage.backends.s3_tls import session_class, verified_ssl_context
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
@@ -90,6 +93,7 @@ from file_storage.units import gib_to_bytes, human_size
 logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+DEFAULT_REGION = "us-east-1"
 SHA256_METADATA = "sha256"
 ORIGINAL_NAME_METADATA = "original-name"
 
@@ -109,6 +113,13 @@ class S3Tuning:
     request_checksum_calculation: str | None = None
     response_checksum_validation: str | None = None
     ca_bundle: Path | None = None
+    #: Seconds an attempt may move no byte (sent or received) before it is given up and retried.
+    stall_timeout: float = 30.0
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The one retry policy of every request of the backend (see :mod:`s3_retry`)."""
+        return RetryPolicy(attempts=max(1, self.max_attempts))
 
     @property
     def pool_size(self) -> int:
@@ -119,12 +130,19 @@ class S3Tuning:
 
 @dataclass
 class S3Stats:
-    """Requests made and bytes moved since the backend opened (the design note's cost watch)."""
+    """Requests made and bytes moved since the backend opened (the design note's cost watch).
+
+    ``stalls`` counts attempts given up because no byte moved for ``S3Tuning.stall_timeout``
+    (each is retried; the last one fails with EndpointNotRespondingError). A health service can
+    poll it, or set ``S3StorageBackend.on_stall`` to hear of each one as it happens.
+    """
 
     requests: int = 0
     bytes_uploaded: int = 0
     bytes_downloaded: int = 0
     orphaned_uploads: list[tuple[str, str]] = field(default_factory=list)
+    stalls: int = 0
+    retries: int = 0
 
 
 class S3StorageBackend(StorageBackend):
@@ -140,7 +158,7 @@ class S3StorageBackend(StorageBackend):
         self,
         bucket_name: str,
         prefix: str = "storage",
-        region: str = "us-east-1",
+        region: str | None = None,
         access_key_id: str | None = None,
         secret_access_key: str | SecretStr | None = None,
         endpoint_url: str | None = None,
@@ -159,7 +177,10 @@ class S3StorageBackend(StorageBackend):
             )
         self.bucket_name = bucket_name
         self.prefix = prefix.strip().strip("/")
-        self.region = region
+        # ``None``: AWS_REGION, else AWS_DEFAULT_REGION or the profile's region (settled when
+        # the session opens), else us-east-1, as the AWS SDKs choose.
+        self._region_setting = region or None
+        self.region: str = region or _region_from_environment() or DEFAULT_REGION
         self.endpoint_url = endpoint_url or None
         self.access_key_id = access_key_id
         self.tuning = tuning or S3Tuning()
@@ -179,6 +200,10 @@ class S3StorageBackend(StorageBackend):
         self._conditional_writes: bool | None = None
         self._ssl: ssl.SSLContext | None = None
         self._probe_lock = asyncio.Lock()
+        #: Where the credentials came from (botocore ``Credentials.method``), once open.
+        self.credential_source: str | None = None
+        #: Called (with no arguments) each time an attempt stalls; for the app's health service.
+        self.on_stall: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -211,9 +236,10 @@ class S3StorageBackend(StorageBackend):
         return AioConfig(
             region_name=self.region,
             signature_version="s3v4",
-            retries={"mode": "standard", "max_attempts": t.max_attempts},
+            # botocore does not retry: call() does, with the one RetryPolicy (s3_retry).
+            retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=t.connect_timeout,
-            read_timeout=t.read_timeout,
+            read_timeout=min(t.read_timeout, t.stall_timeout),
             max_pool_connections=t.pool_size,
             s3={"addressing_style": style},
             request_checksum_calculation=t.request_checksum_calculation or default_checksum,
@@ -239,12 +265,22 @@ class S3StorageBackend(StorageBackend):
                 aws_session_token=(
                     self._session_token.get_secret_value() if self._session_token else None
                 ),
-                region_name=self.region,
+                region_name=self._region_setting,
             )
+            self.region = (
+                self._region_setting
+                or os.environ.get("AWS_REGION")
+                or session.region_name
+                or DEFAULT_REGION
+            )
+            # The public credential API: the same (cached) object the client signs with.
+            credentials = await session.get_credentials()
+            self.credential_source = getattr(credentials, "method", None)
             self._client = await self._stack.enter_async_context(
                 session.client(
                     "s3",
                     endpoint_url=self.endpoint_url,
+                    region_name=self.region,
                     config=self._client_config(),
                     verify=verify,
                 )
@@ -266,24 +302,38 @@ class S3StorageBackend(StorageBackend):
             raise translate_s3_error(
                 exc, S3Context("connect", self.bucket_name, self.endpoint_display)
             ) from None
+        policy = self.tuning.retry_policy
         self._lister = FastLister(
             self._client.generate_presigned_url,
             http,
             self.bucket_name,
             self.endpoint_display,
-            self.tuning.max_attempts,
+            policy,
             on_request=self._count_request,
+            stall_timeout=self.tuning.stall_timeout,
+            on_stall=self._count_stall,
+            context=self._context,
         )
         request_checksum = self.tuning.request_checksum_calculation or self._default_checksum()
+
+        async def frozen_credentials() -> Any:
+            if credentials is None:
+                raise NoCredentialsError()
+            return await credentials.get_frozen_credentials()
+
         self._fast = FastS3(
-            self._client,
+            self._client.generate_presigned_url,
             http,
             self.bucket_name,
             self.endpoint_display,
             self.region,
-            self.tuning.max_attempts,
+            policy,
+            credentials=frozen_credentials,
+            stall_timeout=self.tuning.stall_timeout,
             send_crc32=request_checksum == "when_supported",
             on_request=self._count_request,
+            on_stall=self._count_stall,
+            context=self._context,
         )
         logger.info("Opened S3 client for %s", self.describe())
 
@@ -305,6 +355,17 @@ class S3StorageBackend(StorageBackend):
     def _count_request(self) -> None:
         self.stats.requests += 1
 
+    def _count_stall(self) -> None:
+        self.stats.stalls += 1
+        if self.on_stall is not None:
+            self.on_stall()
+
+    def _context(self, operation: str, key: str | None) -> S3Context:
+        """Where a failure happened, with the credential source for a refused key."""
+        return S3Context(
+            operation, self.bucket_name, self.endpoint_display, key, self.credential_source
+        )
+
     # ----------------------------------------------------------------- plumbing
 
     def key_for(self, path: str, *, allow_root: bool = False) -> str:
@@ -319,17 +380,32 @@ class S3StorageBackend(StorageBackend):
         return key[len(head) :] if key.startswith(head) else None
 
     def translate(self, exc: BaseException, operation: str, key: str | None) -> StorageError:
-        return translate_s3_error(
-            exc, S3Context(operation, self.bucket_name, self.endpoint_display, key)
-        )
+        return translate_s3_error(exc, self._context(operation, key))
 
     async def call(self, operation: str, key: str | None, **kwargs: Any) -> dict[str, Any]:
-        """Run one client operation with logging, request counting and error translation."""
+        """Run one client operation with logging, request counting, retries and translation.
+
+        Retries follow the one :class:`RetryPolicy` (botocore's own are off), and each attempt
+        runs under the stall watchdog: these requests carry no big body, so the whole attempt
+        must answer within the stall timeout.
+        """
         await self.ensure_open()
         started = time.monotonic()
-        self._count_request()
+        run = self.tuning.retry_policy.run()
         try:
-            response: dict[str, Any] = await getattr(self._client, operation)(**kwargs)
+            for attempt in run.attempts():
+                self._count_request()
+                try:
+                    async with Watchdog(self.tuning.stall_timeout, self._count_stall):
+                        response: dict[str, Any] = await getattr(self._client, operation)(**kwargs)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not run.can_retry(attempt) or not is_retryable_exception(exc):
+                        raise
+                    self.stats.retries += 1
+                    await run.wait(attempt)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -969,7 +1045,7 @@ class S3StorageBackend(StorageBackend):
                 md5_whole=plan.md5_whole,
                 md5_parts=in_stream,
                 progress=progress,
-                max_attempts=self.tuning.max_attempts,
+                policy=self.tuning.retry_policy,
                 ordered_layout=None if in_stream else plan.layout,
             )
             return await self._judge(key, info, plan, digests, out)
@@ -986,7 +1062,8 @@ class S3StorageBackend(StorageBackend):
         try:
             while True:
                 try:
-                    chunk = await body.read(chunk_size)
+                    async with Watchdog(self.tuning.stall_timeout, self._count_stall):
+                        chunk = await body.read(chunk_size)
                 except Exception as exc:
                     raise self.translate(exc, "get_object", key) from exc
                 if not chunk:
@@ -1067,9 +1144,7 @@ class S3StorageBackend(StorageBackend):
                 operation, Params={"Bucket": self.bucket_name, "Key": key}, ExpiresIn=expires_in
             )
         except Exception as exc:  # no credentials, a broken profile: one translated error
-            raise translate_s3_error(
-                exc, S3Context("presign", self.bucket_name, self.endpoint_display, key)
-            ) from None
+            raise translate_s3_error(exc, self._context("presign", key)) from None
         logger.info("s3 presign %s key=%s expires=%ds", method, key, expires_in)
         return url
 
@@ -1118,6 +1193,11 @@ def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:
         if metadata.get(ORIGINAL_NAME_METADATA)
         else None,
     )
+
+
+def _region_from_environment() -> str | None:
+    """AWS_REGION (the SDKs' variable), else AWS_DEFAULT_REGION (botocore's and the CLI's)."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
 
 
 def _reveal(value: str | SecretStr | None) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 from botocore import exceptions as boto_exc
 
+from file_storage.backends.s3_retry import StallError
 from file_storage.backends.s3_tls import hostname_mismatch
 from file_storage.errors import (
     AccessDeniedError,
@@ -20,6 +21,7 @@ from file_storage.errors import (
     ChecksumMismatchError,
     ClockSkewError,
     ConfigurationError,
+    EndpointNotRespondingError,
     EndpointUnreachableError,
     InvalidCredentialsError,
     ObjectChangedError,
@@ -39,6 +41,9 @@ class S3Context:
     bucket: str
     endpoint: str
     key: str | None = None
+    #: botocore's name for where the credentials came from (``Credentials.method``: "env",
+    #: "shared-credentials-file", "assume-role"...); ``None`` or "explicit" means the settings.
+    credentials: str | None = None
 
     @property
     def what(self) -> str:
@@ -149,6 +154,9 @@ def translate_error_code(
     """Build the storage error for an S3 error code (or an HTTP status when there is no code)."""
     if ctx.operation == "head_bucket" and (code in ("404", "NotFound") or status == 404):
         code = "NoSuchBucket"  # HEAD has no body: a 404 on the bucket means it is missing
+    blamed = _blame_credential_source(code, ctx)
+    if blamed is not None:
+        return blamed
     entry = _CODE_TABLE.get(code) or (_CODE_TABLE.get(str(status)) if status else None)
     fields = {
         "what": ctx.what,
@@ -165,10 +173,58 @@ def translate_error_code(
     )
 
 
+#: botocore ``Credentials.method`` values, as a user would name the place to fix.
+_SOURCE_NAMES = {
+    "env": "the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables",
+    "shared-credentials-file": "the AWS shared credentials file (AWS_SHARED_CREDENTIALS_FILE, "
+    "default ~/.aws/credentials)",
+    "config-file": "the AWS config file (AWS_CONFIG_FILE, default ~/.aws/config)",
+    "assume-role": "the assumed role of the AWS profile",
+    "sso": "the AWS SSO login of the profile",
+    "custom-process": "the credential_process of the AWS profile",
+    "iam-role": "the instance's IAM role",
+    "container-role": "the container's IAM role",
+}
+
+
+def credential_source_name(method: str | None) -> str | None:
+    """Where credentials came from, in words; ``None`` for the app's own settings."""
+    if not method or method == "explicit":
+        return None
+    return _SOURCE_NAMES.get(method, f"the AWS credential source '{method}'")
+
+
+def _blame_credential_source(code: str, ctx: S3Context) -> StorageError | None:
+    """A refused key or secret that came from a profile or the environment names that source
+    (the settings' STORAGE_S3_* fields were not used, so pointing at them would mislead)."""
+    source = credential_source_name(ctx.credentials)
+    if source is None or code not in ("InvalidAccessKeyId", "SignatureDoesNotMatch"):
+        return None
+    problem = (
+        "access key ID is not known to " + ctx.endpoint
+        if code == "InvalidAccessKeyId"
+        else "secret access key does not match the access key ID"
+    )
+    return InvalidCredentialsError(
+        f"The {problem}; the credentials came from {source} "
+        f"(botocore source '{ctx.credentials}'): fix them there, or set "
+        "STORAGE_S3_ACCESS_KEY_ID and STORAGE_S3_SECRET_ACCESS_KEY.",
+        path=ctx.key,
+    )
+
+
 def translate_s3_error(exc: BaseException, ctx: S3Context) -> StorageError:
     """Translate a botocore, aiohttp or timeout exception; other exceptions are wrapped too."""
     if isinstance(exc, StorageError):
         return exc
+    if isinstance(exc, StallError):
+        return EndpointNotRespondingError(
+            f"{ctx.endpoint} is not responding: {ctx.operation} on {ctx.what} moved no data for "
+            f"{exc.stall_timeout:g} s on every attempt. The server may be frozen or overloaded, "
+            "or the network path dropped; try again later (STORAGE_S3_STALL_TIMEOUT_S sets the "
+            "wait).",
+            path=ctx.key,
+        )
     if isinstance(exc, boto_exc.ClientError):
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -8,8 +8,10 @@ backend's long-lived aiohttp session sends it. Everything else stays as the boto
 
 - Errors become the same typed errors through :func:`translate_error_code` /
   :func:`translate_s3_error` (a HEAD has no body: its status code is the code, as in botocore).
-- 5xx, 429, ``SlowDown``-style codes, timeouts and connection errors are retried with capped
-  exponential backoff and jitter, up to ``S3Tuning.max_attempts`` attempts in all.
+- 5xx, 429, ``SlowDown``-style codes, timeouts, stalls and connection errors are retried by the
+  backend's one :class:`~file_storage.backends.s3_retry.RetryPolicy`; every attempt runs under a
+  stall :class:`~file_storage.backends.s3_retry.Watchdog`.
+- Credentials come from an injected provider (the session's public ``get_credentials()``).
 - Timeouts and the CA bundle are the aiohttp session's, built from the same tuning.
 - With ``request_checksum_calculation="when_supported"`` uploads also carry
   ``x-amz-checksum-crc32``, as botocore would send; the payload SHA-256 is always signed.
@@ -18,14 +20,12 @@ backend's long-lived aiohttp session sends it. Everything else stays as the boto
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import email.utils
 import logging
-import random
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,19 +35,22 @@ import aiohttp
 import yarl
 from botocore.auth import EMPTY_SHA256_HASH, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.exceptions import NoCredentialsError
 from botocore.utils import percent_encode_sequence
 
 from file_storage.backends.s3_errors import S3Context, translate_error_code, translate_s3_error
-from file_storage.backends.s3_listing import RETRYABLE_CODES, RETRYABLE_STATUS, _parse_error
+from file_storage.backends.s3_listing import _parse_error
+from file_storage.backends.s3_retry import (
+    RetryPolicy,
+    Watchdog,
+    is_retryable_answer,
+    is_retryable_exception,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Upload bodies are handed to the socket in slices this big, so asyncio's transport buffer
 #: (which copies whatever the socket does not take at once) never holds more than one slice.
 SEND_SLICE = 256 * 1024
-RETRY_STATUS = RETRYABLE_STATUS | {429}
-RETRY_CODES = RETRYABLE_CODES | {"Throttling", "ThrottlingException"}
 
 
 class _PrecomputedPayloadSigner(S3SigV4Auth):  # type: ignore[misc]
@@ -66,13 +69,29 @@ class FastResponse:
 
 
 class BodyReader:
-    """A GET response body read in chunks of up to ``n`` bytes (``read``), then ``close``."""
+    """A GET response body read in chunks of up to ``n`` bytes (``read``), then ``close``.
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    Each ``read`` runs under a fresh :class:`Watchdog` (when given one): bytes arriving push its
+    deadline back, and a body that stops arriving raises :class:`StallError` instead of waiting
+    for the server forever.
+    """
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        watchdog: Callable[[], Watchdog] | None = None,
+    ) -> None:
         self._response = response
+        self._watchdog = watchdog
 
     async def read(self, n: int) -> bytes:
         """Return up to ``n`` bytes, fewer only at the end of the body (``b""`` once done)."""
+        if self._watchdog is None:
+            return await self._read(n, None)
+        async with self._watchdog() as dog:
+            return await self._read(n, dog)
+
+    async def _read(self, n: int, dog: Watchdog | None) -> bytes:
         content = self._response.content
         first = await content.read(n)
         if len(first) >= n or not first:
@@ -80,6 +99,8 @@ class BodyReader:
         parts = [first]
         got = len(first)
         while got < n:
+            if dog is not None:
+                dog.progress()
             more = await content.read(n - got)
             if not more:
                 break
@@ -122,56 +143,63 @@ class FastS3:
     """Signs and sends single S3 requests for one bucket.
 
     Args:
-        client: The backend's aiobotocore client (for its credentials and its URL for the bucket).
+        presign: ``client.generate_presigned_url`` (only to learn botocore's URL for the bucket).
         http: The backend's aiohttp session.
         bucket: Bucket name.
         endpoint: Endpoint shown in messages.
         region: Signing region.
-        max_attempts: Attempts per request, counting the first.
+        policy: The backend's one retry policy.
+        credentials: Returns frozen credentials (botocore ``ReadOnlyCredentials``); raises
+            ``NoCredentialsError`` when there are none. Called per request: refreshable
+            credentials (a role, SSO) refresh there.
+        stall_timeout: Seconds an attempt may move no byte before it is given up (and retried).
         send_crc32: Add ``x-amz-checksum-crc32`` to uploads (``when_supported``).
         on_request: Called once per HTTP request sent.
+        on_stall: Called once per stalled attempt (health counters).
+        context: Builds the :class:`S3Context` of a failure (names the credential source).
     """
 
     def __init__(
         self,
-        client: Any,
+        presign: Callable[..., Awaitable[str]],
         http: aiohttp.ClientSession,
         bucket: str,
         endpoint: str,
         region: str,
-        max_attempts: int,
+        policy: RetryPolicy,
         *,
+        credentials: Callable[[], Awaitable[Any]],
+        stall_timeout: float,
         send_crc32: bool,
         on_request: Callable[[], None],
+        on_stall: Callable[[], None] | None = None,
+        context: Callable[[str, str | None], S3Context] | None = None,
     ) -> None:
-        self._client = client
+        self._presign = presign
         self._http = http
         self._bucket = bucket
         self._endpoint = endpoint
         self._region = region
-        self._max_attempts = max(1, max_attempts)
+        self.policy = policy
+        self._credentials = credentials
+        self.stall_timeout = stall_timeout
         self.send_crc32 = send_crc32
         self._on_request = on_request
+        self._on_stall = on_stall
+        self._context = context or (lambda op, key: S3Context(op, bucket, endpoint, key))
         self._base: tuple[str, str, str] | None = None
 
     async def _base_url(self) -> tuple[str, str, str]:
         """``(scheme, host, path prefix)`` for keys of the bucket, as botocore addresses them."""
         if self._base is None:
             probe = "leap-probe"
-            url: str = await self._client.generate_presigned_url(
+            url: str = await self._presign(
                 "get_object", Params={"Bucket": self._bucket, "Key": probe}, ExpiresIn=60
             )
             parts = urlsplit(url)
             assert parts.path.endswith("/" + probe), "unexpected presigned URL layout"
             self._base = (parts.scheme, parts.netloc, parts.path[: -len(probe)])
         return self._base
-
-    async def _credentials(self) -> Any:
-        signer = self._client._request_signer
-        credentials = signer._credentials
-        if credentials is None:
-            raise NoCredentialsError()
-        return await credentials.get_frozen_credentials()
 
     async def _signed(
         self,
@@ -191,6 +219,10 @@ class FastS3:
         signer.add_auth(request)
         return yarl.URL(url, encoded=True), dict(request.headers.items())
 
+    def watchdog(self) -> Watchdog:
+        """A stall guard for one attempt (or one body read) of this transport."""
+        return Watchdog(self.stall_timeout, self._on_stall)
+
     async def _attempts(
         self,
         operation: str,
@@ -203,53 +235,51 @@ class FastS3:
         payload_sha256: str | None = None,
         stream: bool = False,
     ) -> aiohttp.ClientResponse:
-        """Send until a non-retryable answer; return the open response (status < 300)."""
-        ctx = S3Context(operation, self._bucket, self._endpoint, key)
+        """Send until a non-retryable answer; return the open response (status < 300).
+
+        Each attempt runs under a :class:`Watchdog`: the socket taking a slice of the body or
+        the response arriving counts as progress; silence for the stall timeout ends the
+        attempt, which is then retried like a dropped connection.
+        """
+        ctx = self._context(operation, key)
         base_headers = dict(headers or {})
         if body is not None:
             base_headers["Content-Length"] = str(len(body))
-        for attempt in range(1, self._max_attempts + 1):
+        run = self.policy.run()
+        for attempt in run.attempts():
             try:
                 url, signed = await self._signed(method, key, query, base_headers, payload_sha256)
             except Exception as exc:
                 raise translate_s3_error(exc, ctx) from None
             self._on_request()
+            response: aiohttp.ClientResponse | None = None
             try:
-                response = await self._http.request(
-                    method,
-                    url,
-                    headers=signed,
-                    data=_body_payload(body),
-                    skip_auto_headers=("Content-Type",),
-                    auto_decompress=False,
-                )
+                async with self.watchdog() as dog:
+                    response = await self._http.request(
+                        method,
+                        url,
+                        headers=signed,
+                        data=_body_payload(body, dog.progress),
+                        skip_auto_headers=("Content-Type",),
+                        auto_decompress=False,
+                    )
+                    if response.status < 300 and stream:
+                        return response
+                    raw = await response.read()
             except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
-                if attempt == self._max_attempts or isinstance(exc, aiohttp.ClientSSLError):
+                if response is not None:
+                    response.close()
+                if not run.can_retry(attempt) or not is_retryable_exception(exc):
                     raise translate_s3_error(exc, ctx) from None
-                await _backoff(attempt)
+                await run.wait(attempt)
                 continue
+            assert response is not None
             if response.status < 300:
-                if not stream:
-                    try:
-                        await response.read()
-                    except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
-                        response.close()
-                        if attempt == self._max_attempts:
-                            raise translate_s3_error(exc, ctx) from None
-                        await _backoff(attempt)
-                        continue
                 return response
-            try:
-                raw = await response.read()
-            except (TimeoutError, aiohttp.ClientError, ConnectionError):
-                raw = b""
-            finally:
-                response.release()
+            response.release()
             code, message = _parse_error(raw) if raw else ("", None)
-            if (
-                response.status in RETRY_STATUS or code in RETRY_CODES
-            ) and attempt < self._max_attempts:
-                await _backoff(attempt)
+            if is_retryable_answer(response.status, code) and run.can_retry(attempt):
+                await run.wait(attempt)
                 continue
             raise translate_error_code(code or str(response.status), response.status, message, ctx)
         raise AssertionError("unreachable")
@@ -316,21 +346,22 @@ class FastS3:
         logger.info("s3 %s key=%s %.3fs", operation, key, time.monotonic() - started)
         head = head_to_response(response.headers)
         head["Status"] = response.status
-        return head, BodyReader(response)
+        return head, BodyReader(response, self.watchdog)
 
 
-def _body_payload(body: bytes | memoryview | None) -> Any:
+def _body_payload(body: bytes | memoryview | None, progress: Callable[[], None]) -> Any:
     if body is None or len(body) <= SEND_SLICE:
         return body
-    return _slices(body)
+    return _slices(body, progress)
 
 
-async def _slices(body: bytes | memoryview) -> AsyncIterator[memoryview]:
+async def _slices(
+    body: bytes | memoryview, progress: Callable[[], None]
+) -> AsyncIterator[memoryview]:
+    """The body in slices; asking for the next slice means the socket took the previous one
+    (aiohttp drains its buffer between slices), which is the watchdog's upload progress."""
     view = memoryview(body)
     for start in range(0, len(view), SEND_SLICE):
+        if start:
+            progress()
         yield view[start : start + SEND_SLICE]
-
-
-async def _backoff(attempt: int) -> None:
-    """Sleep with full jitter: up to 0.1 s, 0.2 s, 0.4 s... capped at 20 s."""
-    await asyncio.sleep(random.uniform(0, min(20.0, 0.1 * 2 ** (attempt - 1))))  # noqa: S311

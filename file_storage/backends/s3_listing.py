@@ -3,7 +3,8 @@
 botocore's generic response parser spends about 0.2 ms per listed object, which makes a listing of
 20,000 objects take four seconds of client CPU. Here botocore only *signs* each page request (a
 presigned URL, a few microseconds) and the XML is parsed with the C ElementTree parser, roughly
-twenty times faster. Transient failures are retried with capped exponential backoff and jitter.
+twenty times faster. Transient failures and stalled pages are retried by the backend's one
+:class:`~file_storage.backends.s3_retry.RetryPolicy`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import random
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -24,12 +24,15 @@ from urllib.parse import unquote_plus
 import aiohttp
 
 from file_storage.backends.s3_errors import S3Context, translate_error_code, translate_s3_error
+from file_storage.backends.s3_retry import (
+    RetryPolicy,
+    Watchdog,
+    is_retryable_answer,
+    is_retryable_exception,
+)
 from file_storage.errors import ClockSkewError, StorageError
 
 logger = logging.getLogger(__name__)
-
-RETRYABLE_STATUS = {500, 502, 503, 504}
-RETRYABLE_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
 
 #: How long a presigned listing URL is valid. A clock this far behind the server's makes every
 #: listing fail as "expired" (header-signed requests get +-15 minutes instead).
@@ -127,8 +130,11 @@ class FastLister:
         http: The backend's long-lived aiohttp session.
         bucket: Bucket name.
         endpoint: Endpoint shown in messages.
-        max_attempts: Attempts per page, counting the first.
+        policy: The backend's one retry policy.
         on_request: Called once per HTTP request (request counters).
+        stall_timeout: Seconds a page may move no byte before the attempt is given up.
+        on_stall: Called once per stalled attempt.
+        context: Builds the :class:`S3Context` of a failure (names the credential source).
     """
 
     def __init__(
@@ -137,15 +143,22 @@ class FastLister:
         http: aiohttp.ClientSession,
         bucket: str,
         endpoint: str,
-        max_attempts: int,
+        policy: RetryPolicy,
         on_request: Callable[[], None] = lambda: None,
+        *,
+        stall_timeout: float = 30.0,
+        on_stall: Callable[[], None] | None = None,
+        context: Callable[[str, str | None], S3Context] | None = None,
     ) -> None:
         self._presign = presign
         self._http = http
         self._bucket = bucket
         self._endpoint = endpoint
-        self._max_attempts = max_attempts
+        self._policy = policy
         self._on_request = on_request
+        self._stall_timeout = stall_timeout
+        self._on_stall = on_stall
+        self._context = context or (lambda op, key: S3Context(op, bucket, endpoint, key))
 
     async def pages(
         self, key_prefix: str, *, delimiter: str | None = None, page_size: int = 1000
@@ -183,8 +196,9 @@ class FastLister:
             token = page.next_token
 
     async def _fetch(self, params: dict[str, Any], key_prefix: str) -> bytes:
-        ctx = S3Context("list", self._bucket, self._endpoint, key_prefix or None)
-        for attempt in range(1, self._max_attempts + 1):
+        ctx = self._context("list", key_prefix or None)
+        run = self._policy.run()
+        for attempt in run.attempts():
             try:
                 url = await self._presign(
                     "list_objects_v2", Params=params, ExpiresIn=PRESIGN_EXPIRES_S
@@ -193,22 +207,27 @@ class FastLister:
                 raise translate_s3_error(exc, ctx) from None
             self._on_request()
             try:
-                async with self._http.get(url) as response:
-                    body = await response.read()
+                async with (
+                    Watchdog(self._stall_timeout, self._on_stall) as dog,
+                    self._http.get(url) as response,
+                ):
                     status = response.status
                     server_date = response.headers.get("Date")
+                    chunks = []
+                    async for chunk in response.content.iter_any():
+                        chunks.append(chunk)
+                        dog.progress()
+                    body = b"".join(chunks)
             except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
-                if attempt == self._max_attempts:
+                if not run.can_retry(attempt) or not is_retryable_exception(exc):
                     raise translate_s3_error(exc, ctx) from None
-                await _backoff(attempt)
+                await run.wait(attempt)
                 continue
             if status == 200:
                 return body
             code, message = _parse_error(body)
-            if (
-                status in RETRYABLE_STATUS or code in RETRYABLE_CODES
-            ) and attempt < self._max_attempts:
-                await _backoff(attempt)
+            if is_retryable_answer(status, code) and run.can_retry(attempt):
+                await run.wait(attempt)
                 continue
             raise clock_error(code, status, message, server_date, ctx) or translate_error_code(
                 code, status, message, ctx
@@ -259,8 +278,3 @@ def _clock_offset(server_date: str | None, now: float) -> float | None:
         return email.utils.parsedate_to_datetime(server_date).timestamp() - now
     except (TypeError, ValueError):
         return None
-
-
-async def _backoff(attempt: int) -> None:
-    """Sleep with full jitter: up to 0.1 s, 0.2 s, 0.4 s... capped at 20 s."""
-    await asyncio.sleep(random.uniform(0, min(20.0, 0.1 * 2 ** (attempt - 1))))  # noqa: S311

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from file_storage.atomic import AtomicFile
+from file_storage.backends.s3_retry import RetryPolicy
 from file_storage.backends.s3_verify import Digests, StreamDigests
 from file_storage.errors import (
     EndpointUnreachableError,
@@ -208,7 +209,7 @@ async def download_ranges(
     md5_whole: bool,
     md5_parts: bool,
     progress: ProgressCallback | None,
-    max_attempts: int,
+    policy: RetryPolicy,
     ordered_layout: list[int] | None = None,
 ) -> Digests:
     """Fetch ``key`` into ``out`` with parallel ranged GETs of ``regions``; return its digests.
@@ -247,16 +248,17 @@ async def download_ranges(
             finally:
                 body.close()
 
-        for attempt in range(1, max_attempts + 1):
+        run = policy.run()
+        for attempt in run.attempts():
             try:
                 await read_once()
             except StorageError:
                 raise
             except Exception as exc:
-                if attempt == max_attempts or not is_transient(exc):
+                if not run.can_retry(attempt) or not is_transient(exc):
                     raise ops_error(ops, exc, key) from exc
                 logger.warning("Retrying range %d of %s after %s", index, key, type(exc).__name__)
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+                await run.wait(attempt)
                 continue
             if position == end:
                 hasher.mark_done(index)
