@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections import Counter
 from urllib.parse import urlsplit
+
+#: The region of a SigV4 credential scope, in a header or (URL-encoded) in a presigned URL.
+_SCOPE_REGION = re.compile(rb"Credential=[^/%\s]+(?:/|%2F)\d{8}(?:/|%2F)([a-z0-9-]+)(?:/|%2F)s3")
 
 SLOWDOWN_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code>'
@@ -40,6 +44,8 @@ class FaultProxy:
         self.slowdown_started: float | None = None
         self.slowdowns: Counter[str] = Counter()
         self.relayed_connections = 0
+        #: Regions named by the signatures of relayed requests (header or presigned).
+        self.signed_regions: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -153,5 +159,8 @@ class FaultProxy:
                 return
             if downstream:
                 self.down_bytes += len(data)
+            else:
+                for region in _SCOPE_REGION.findall(data):
+                    self.signed_regions[region.decode()] += 1
             sink.write(data)
             await sink.drain()
