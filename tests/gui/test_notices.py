@@ -43,6 +43,10 @@ def geometry_in_window(widget: QWidget) -> QRect:
     return QRect(widget.mapTo(widget.window(), QPoint(0, 0)), widget.size())
 
 
+def trees_geometry(h: Harness) -> list[QRect]:
+    return [geometry_in_window(pane.view) for pane in (h.local_pane, h.remote_pane)]
+
+
 def banner_parts(window: QWidget) -> tuple[QWidget, QLabel, QToolButton, QToolButton]:
     bar = window.findChild(QWidget, "notificationBar")
     label = bar.findChild(QLabel, "notificationText")
@@ -78,7 +82,7 @@ async def test_notices_stack_most_severe_shows_and_the_trees_do_not_move(
         await h.reveal(h.remote_pane, USER)
         await h.settle()
         assert not bar.isVisible()
-        trees_before = [geometry_in_window(p.view) for p in (h.local_pane, h.remote_pane)]
+        trees_before = trees_geometry(h)
 
         # 1. An error: the drop would overflow the quota.
         assert h.drop_files(h.remote_pane, USER, [big])
@@ -88,9 +92,7 @@ async def test_notices_stack_most_severe_shows_and_the_trees_do_not_move(
         error_text = shown_text(label)
         assert error_text.startswith("Not started"), error_text
         # The notice appeared without moving the trees under the mouse.
-        assert [geometry_in_window(p.view) for p in (h.local_pane, h.remote_pane)] == (
-            trees_before
-        )
+        assert trees_geometry(h) == trees_before
 
         # 2. A warning: the next drop takes the store past 80 %. The error stays on show.
         assert h.drop_files(h.remote_pane, USER, [clip])
@@ -137,9 +139,7 @@ async def test_notices_stack_most_severe_shows_and_the_trees_do_not_move(
         assert not more.isVisible()
         click(close)
         assert not bar.isVisible()
-        assert [geometry_in_window(p.view) for p in (h.local_pane, h.remote_pane)] == (
-            trees_before
-        )
+        assert trees_geometry(h) == trees_before
 
 
 async def test_info_notices_expire_errors_stay(
