@@ -17,6 +17,7 @@ from file_storage.backends.base import StorageBackend
 from file_storage.backends.hybrid import HybridStorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend, S3Tuning
+from file_storage.backends.s3_journal import journal_path_beside
 from file_storage.errors import ConfigurationError
 from file_storage.quota import QuotaTracker
 from file_storage.quota_ledger import QuotaLedger, default_ledger_path
@@ -45,6 +46,7 @@ def s3_tuning_from(settings: StorageSettings) -> S3Tuning:
         response_checksum_validation=settings.s3_response_checksum_validation,
         ca_bundle=settings.s3_ca_bundle,
         stall_timeout=settings.s3_stall_timeout_s,
+        upload_journal=journal_path_beside(settings.sync_index_path or default_index_path()),
     )
 
 

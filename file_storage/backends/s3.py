@@ -15,6 +15,7 @@ import hashlib
 import logging
 import mimetypes
 import os
+import sqlite3
 import ssl
 import time
 import uuid
@@ -45,6 +46,7 @@ from file_storage.backends.s3_conditional import WriteCondition
 from file_storage.backends.s3_conditional import probe as probe_conditional_writes
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
 from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
+from file_storage.backends.s3_journal import JournalEntry, UploadJournal
 from file_storage.backends.s3_listing import FastLister
 from file_storage.backends.s3_parts import (
     MAX_PARTS,
@@ -115,6 +117,8 @@ class S3Tuning:
     ca_bundle: Path | None = None
     #: Seconds an attempt may move no byte (sent or received) before it is given up and retried.
     stall_timeout: float = 30.0
+    #: SQLite journal of started multipart uploads (see :mod:`s3_journal`); ``None``: none kept.
+    upload_journal: Path | None = None
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -204,6 +208,10 @@ class S3StorageBackend(StorageBackend):
         self.credential_source: str | None = None
         #: Called (with no arguments) each time an attempt stalls; for the app's health service.
         self.on_stall: Callable[[], None] | None = None
+        self._journal = (
+            UploadJournal(self.tuning.upload_journal) if self.tuning.upload_journal else None
+        )
+        self._journal_swept = False
 
     def __repr__(self) -> str:
         return (
@@ -618,6 +626,7 @@ class S3StorageBackend(StorageBackend):
         )
         key = self.key_for(rel)
         await self.ensure_open()
+        await self._sweep_journal_once()
         size = source.size
         started = time.monotonic()
         sha256 = await source.sha256()
@@ -796,6 +805,7 @@ class S3StorageBackend(StorageBackend):
             "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
         )
         upload = MultipartUpload(self, self.bucket_name, key, created["UploadId"])
+        await self._journal_do("record", self.journal_store, key, upload.upload_id)
         try:
             parts = await upload_parts(
                 self,
@@ -819,6 +829,7 @@ class S3StorageBackend(StorageBackend):
         except BaseException:
             await asyncio.shield(self._abort(key, upload.upload_id))
             raise
+        await self._journal_do("forget", upload.upload_id)
 
     async def _abort(self, key: str, upload_id: str) -> None:
         """Abort a multipart upload; if the server cannot be reached, remember it for later."""
@@ -834,10 +845,70 @@ class S3StorageBackend(StorageBackend):
                 timeout=self.tuning.connect_timeout + 5,
             )
         except ObjectNotFoundError:
-            return  # already gone (NoSuchUpload)
+            pass  # already gone (NoSuchUpload)
         except (StorageError, TimeoutError) as exc:
+            # The journal keeps it too: if this process ends first, the next one aborts it.
             logger.warning("Could not abort multipart upload of %s (%s); will retry.", key, exc)
             self.stats.orphaned_uploads.append((key, upload_id))
+            return
+        await self._journal_do("forget", upload_id)
+
+    @property
+    def journal_store(self) -> str:
+        """This store's name in the upload journal: endpoint (or AWS region) and bucket."""
+        return f"{self.endpoint_url or 'aws:' + self.region}|{self.bucket_name}"
+
+    async def _journal_do(self, method: str, *args: str) -> None:
+        """Write to the upload journal; a journal that cannot be written only costs a warning
+        (the upload itself goes on, and ``cleanup-uploads`` still finds what it leaves)."""
+        if self._journal is None:
+            return
+        try:
+            await asyncio.to_thread(getattr(self._journal, method), *args)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("Upload journal %s: %s failed (%s)", self._journal.path, method, exc)
+
+    async def journal_entries(self) -> list[JournalEntry]:
+        """Unfinished uploads of this store that processes of this machine started."""
+        if self._journal is None:
+            return []
+        try:
+            return await asyncio.to_thread(self._journal.entries, self.journal_store)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("Upload journal %s unreadable (%s)", self._journal.path, exc)
+            return []
+
+    async def abort_journal_orphans(self) -> int:
+        """Abort the uploads of this store whose process ended before completing or aborting
+        them (killed, crashed, or closed while the server was unreachable).
+
+        Returns:
+            How many were aborted (or found already gone).
+        """
+        aborted = 0
+        for entry in await self.journal_entries():
+            if entry.owner_alive():
+                continue
+            before = len(self.stats.orphaned_uploads)
+            logger.info(
+                "Aborting multipart upload of %s left by process %d %.0fs ago",
+                entry.key,
+                entry.pid,
+                entry.age_s,
+            )
+            await self._abort(entry.key, entry.upload_id)
+            aborted += len(self.stats.orphaned_uploads) == before
+        return aborted
+
+    async def _sweep_journal_once(self) -> None:
+        """At the first write of this backend: abort what dead processes left (best effort)."""
+        if self._journal_swept or self._journal is None:
+            return
+        self._journal_swept = True
+        try:
+            await self.abort_journal_orphans()
+        except StorageError as exc:
+            logger.warning("Could not abort uploads left by ended processes: %s", exc)
 
     async def abort_orphaned_uploads(self, *, older_than_s: float | None = None) -> int:
         """Abort multipart uploads that failed to abort earlier, and optionally stale ones.
@@ -849,7 +920,7 @@ class S3StorageBackend(StorageBackend):
         Returns:
             How many uploads were aborted.
         """
-        aborted = 0
+        aborted = await self.abort_journal_orphans()
         pending, self.stats.orphaned_uploads = self.stats.orphaned_uploads, []
         for key, upload_id in pending:
             before = len(self.stats.orphaned_uploads)

@@ -231,18 +231,53 @@ def check_command(state: CliState) -> None:
 
 
 @cli.command("cleanup-uploads")
-@click.option("--older-than", default=24.0, show_default=True, help="Hours.")
+@click.option(
+    "--older-than",
+    default=24.0,
+    show_default=True,
+    help="Hours: also abort unfinished uploads of any client started longer ago.",
+)
+@click.option(
+    "--all",
+    "abort_all",
+    is_flag=True,
+    help="Abort every unfinished upload under the prefix, running ones included.",
+)
 @click.pass_obj
-def cleanup_command(state: CliState, older_than: float) -> None:
-    """Abort unfinished multipart uploads under the prefix (S3 only)."""
+def cleanup_command(state: CliState, older_than: float, abort_all: bool) -> None:
+    """Abort unfinished multipart uploads under the prefix (S3 only).
 
-    async def action(backend: StorageBackend) -> int:
+    Always aborted: uploads this machine started whose process has ended (killed, crashed) and
+    uploads an earlier abort could not reach. Then the others still open are listed with their
+    age; ``--older-than`` or ``--all`` aborts them too.
+    """
+
+    async def action(backend: StorageBackend) -> tuple[int, list[tuple[str, str, float, str]]]:
         if not isinstance(backend, S3StorageBackend):
             raise click.ClickException("cleanup-uploads needs STORAGE_TYPE=S3")
-        return await backend.abort_orphaned_uploads(older_than_s=older_than * 3600)
+        count = await backend.abort_orphaned_uploads(
+            older_than_s=0.0 if abort_all else older_than * 3600
+        )
+        owners = {entry.upload_id: entry for entry in await backend.journal_entries()}
+        still_open = []
+        for key, upload_id, initiated in await backend.list_multipart_uploads():
+            entry = owners.get(upload_id)
+            owner = (
+                f"process {entry.pid} on this machine"
+                if entry is not None and entry.owner_alive()
+                else "another client or machine"
+            )
+            still_open.append((key, upload_id, initiated, owner))
+        return count, still_open
 
-    count = run_with_backend(state, action)
+    count, still_open = run_with_backend(state, action)
     click.echo(f"aborted {count} unfinished upload(s)")
+    now = time.time()
+    for key, upload_id, initiated, owner in still_open:
+        hours = max(0.0, now - initiated) / 3600
+        click.echo(f"open: {key} started {hours:.1f} h ago by {owner} (upload id {upload_id})")
+    if still_open:
+        click.echo("abort these with --older-than HOURS or --all")
 
 
 def report(verb: str, size: int, started: float, detail: str) -> None:
