@@ -96,6 +96,8 @@ logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_REGION = "us-east-1"
+#: Calls a server may take minutes to answer while it keeps the connection alive.
+_SLOW_OPERATIONS = frozenset({"complete_multipart_upload", "copy_object", "upload_part_copy"})
 SHA256_METADATA = "sha256"
 ORIGINAL_NAME_METADATA = "original-name"
 
@@ -390,12 +392,23 @@ class S3StorageBackend(StorageBackend):
     def translate(self, exc: BaseException, operation: str, key: str | None) -> StorageError:
         return translate_s3_error(exc, self._context(operation, key))
 
+    def _call_stall_limit(self, operation: str) -> float:
+        """How long one aiobotocore attempt may last as a whole.
+
+        These requests carry small bodies, so a whole attempt within the stall timeout is the
+        rule. Completing a big multipart upload or copying a big object can take minutes on
+        AWS, which sends whitespace meanwhile: those are bounded by botocore's read timeout
+        (no byte received for ``min(read_timeout, stall_timeout)``) and by a generous whole.
+        """
+        if operation in _SLOW_OPERATIONS:
+            return max(self.tuning.stall_timeout, self.tuning.read_timeout) * 20
+        return self.tuning.stall_timeout
+
     async def call(self, operation: str, key: str | None, **kwargs: Any) -> dict[str, Any]:
         """Run one client operation with logging, request counting, retries and translation.
 
         Retries follow the one :class:`RetryPolicy` (botocore's own are off), and each attempt
-        runs under the stall watchdog: these requests carry no big body, so the whole attempt
-        must answer within the stall timeout.
+        runs under the stall watchdog (see :meth:`_call_stall_limit`).
         """
         await self.ensure_open()
         started = time.monotonic()
@@ -404,7 +417,7 @@ class S3StorageBackend(StorageBackend):
             for attempt in run.attempts():
                 self._count_request()
                 try:
-                    async with Watchdog(self.tuning.stall_timeout, self._count_stall):
+                    async with Watchdog(self._call_stall_limit(operation), self._count_stall):
                         response: dict[str, Any] = await getattr(self._client, operation)(**kwargs)
                     break
                 except asyncio.CancelledError:
