@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,28 @@ async def test_three_second_slowdown_episode_succeeds_without_a_hot_loop(
     # were long enough to outlast the episode with at most that many refusals.
     assert max(relay.slowdowns.values()) <= tuning.max_attempts - 1
     assert relay.relayed_connections >= 1
+
+
+async def test_an_upload_that_could_not_be_aborted_is_aborted_when_the_backend_closes(
+    s3_server: SeaweedSandbox, proxy: tuple[FaultProxy, str], tmp_path: Path, raw_s3: Any
+) -> None:
+    """The retry of a remembered abort at close ran after the backend marked itself closed, so
+    every request it made was refused and the upload stayed open."""
+    relay, url = proxy
+    source = write_random(tmp_path / "big.bin", 16 * MiB)
+    backend = backend_at(s3_server, url, stall_tuning(max_concurrency=2))
+    async with backend:
+
+        async def freeze_after_first_part(done: int) -> None:
+            if done >= 5 * MiB:
+                relay.frozen = True
+
+        await expect_not_responding(
+            backend.upload_file("big.bin", source, progress=freeze_after_first_part),
+            BOUND_S + backend.tuning.connect_timeout + 5,
+        )
+        assert len(backend.stats.orphaned_uploads) == 1
+        relay.frozen = False
+    assert backend.stats.orphaned_uploads == []
+    page = await raw_s3.list_multipart_uploads(Bucket=TEST_BUCKET, Prefix=backend.prefix + "/")
+    assert page.get("Uploads", []) == []

@@ -410,7 +410,10 @@ class S3StorageBackend(StorageBackend):
         Retries follow the one :class:`RetryPolicy` (botocore's own are off), and each attempt
         runs under the stall watchdog (see :meth:`_call_stall_limit`).
         """
-        await self.ensure_open()
+        if self._client is None:
+            # Not while closing: the client lives until _close() ends, and the aborts that
+            # _close() retries must still reach the server (the backend already says closed).
+            await self.ensure_open()
         started = time.monotonic()
         run = self.tuning.retry_policy.run()
         try:
