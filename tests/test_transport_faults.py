@@ -102,6 +102,7 @@ async def test_single_put_into_zero_window_fails_as_not_responding(
         await expect_not_responding(backend.upload_file("stalled.bin", source), BOUND_S)
     assert backend.stats.stalls == ATTEMPTS
     assert len(stalls) == ATTEMPTS
+    assert backend.stats.retries == ATTEMPTS - 1
 
 
 async def test_multipart_put_into_zero_window_fails_and_is_aborted(
@@ -222,6 +223,7 @@ async def test_three_second_slowdown_episode_succeeds_without_a_hot_loop(
             else:
                 assert await backend.list_files("") == ["there.bin"]
             elapsed = time.monotonic() - (relay.slowdown_started or 0)
+            retries = backend.stats.retries
     finally:
         await relay.close()
     assert elapsed >= 3.0  # the episode was lived through, not skipped
@@ -229,6 +231,8 @@ async def test_three_second_slowdown_episode_succeeds_without_a_hot_loop(
     # No hot loop: every request line was refused at most attempts - 1 times, and the waits
     # were long enough to outlast the episode with at most that many refusals.
     assert max(relay.slowdowns.values()) <= tuning.max_attempts - 1
+    # Each refusal was followed by exactly one retry, counted where a health view reads it.
+    assert retries == sum(relay.slowdowns.values())
     assert relay.relayed_connections >= 1
 
 

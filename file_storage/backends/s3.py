@@ -323,6 +323,7 @@ class S3StorageBackend(StorageBackend):
             stall_timeout=self.tuning.stall_timeout,
             on_stall=self._count_stall,
             context=self._context,
+            on_retry=self._count_retry,
         )
         request_checksum = self.tuning.request_checksum_calculation or self._default_checksum()
 
@@ -344,6 +345,7 @@ class S3StorageBackend(StorageBackend):
             on_request=self._count_request,
             on_stall=self._count_stall,
             context=self._context,
+            on_retry=self._count_retry,
         )
         logger.info("Opened S3 client for %s", self.describe())
 
@@ -364,6 +366,9 @@ class S3StorageBackend(StorageBackend):
 
     def _count_request(self) -> None:
         self.stats.requests += 1
+
+    def _count_retry(self) -> None:
+        self.stats.retries += 1
 
     def _count_stall(self) -> None:
         self.stats.stalls += 1
@@ -415,7 +420,7 @@ class S3StorageBackend(StorageBackend):
             # _close() retries must still reach the server (the backend already says closed).
             await self.ensure_open()
         started = time.monotonic()
-        run = self.tuning.retry_policy.run()
+        run = self.tuning.retry_policy.run(self._count_retry)
         try:
             for attempt in run.attempts():
                 self._count_request()
@@ -428,7 +433,6 @@ class S3StorageBackend(StorageBackend):
                 except Exception as exc:
                     if not run.can_retry(attempt) or not is_retryable_exception(exc):
                         raise
-                    self.stats.retries += 1
                     await run.wait(attempt)
         except asyncio.CancelledError:
             raise
@@ -1133,6 +1137,7 @@ class S3StorageBackend(StorageBackend):
                 md5_parts=in_stream,
                 progress=progress,
                 policy=self.tuning.retry_policy,
+                on_retry=self._count_retry,
                 ordered_layout=None if in_stream else plan.layout,
             )
             return await self._judge(key, info, plan, digests, out)

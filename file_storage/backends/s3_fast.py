@@ -156,6 +156,7 @@ class FastS3:
         send_crc32: Add ``x-amz-checksum-crc32`` to uploads (``when_supported``).
         on_request: Called once per HTTP request sent.
         on_stall: Called once per stalled attempt (health counters).
+        on_retry: Called once per retry.
         context: Builds the :class:`S3Context` of a failure (names the credential source).
     """
 
@@ -174,6 +175,7 @@ class FastS3:
         on_request: Callable[[], None],
         on_stall: Callable[[], None] | None = None,
         context: Callable[[str, str | None], S3Context] | None = None,
+        on_retry: Callable[[], None] | None = None,
     ) -> None:
         self._presign = presign
         self._http = http
@@ -186,6 +188,7 @@ class FastS3:
         self.send_crc32 = send_crc32
         self._on_request = on_request
         self._on_stall = on_stall
+        self._on_retry = on_retry
         self._context = context or (lambda op, key: S3Context(op, bucket, endpoint, key))
         self._base: tuple[str, str, str] | None = None
 
@@ -245,7 +248,7 @@ class FastS3:
         base_headers = dict(headers or {})
         if body is not None:
             base_headers["Content-Length"] = str(len(body))
-        run = self.policy.run()
+        run = self.policy.run(self._on_retry)
         for attempt in run.attempts():
             try:
                 url, signed = await self._signed(method, key, query, base_headers, payload_sha256)

@@ -134,6 +134,7 @@ class FastLister:
         on_request: Called once per HTTP request (request counters).
         stall_timeout: Seconds a page may move no byte before the attempt is given up.
         on_stall: Called once per stalled attempt.
+        on_retry: Called once per retry.
         context: Builds the :class:`S3Context` of a failure (names the credential source).
     """
 
@@ -149,6 +150,7 @@ class FastLister:
         stall_timeout: float = 30.0,
         on_stall: Callable[[], None] | None = None,
         context: Callable[[str, str | None], S3Context] | None = None,
+        on_retry: Callable[[], None] | None = None,
     ) -> None:
         self._presign = presign
         self._http = http
@@ -158,6 +160,7 @@ class FastLister:
         self._on_request = on_request
         self._stall_timeout = stall_timeout
         self._on_stall = on_stall
+        self._on_retry = on_retry
         self._context = context or (lambda op, key: S3Context(op, bucket, endpoint, key))
 
     async def pages(
@@ -197,7 +200,7 @@ class FastLister:
 
     async def _fetch(self, params: dict[str, Any], key_prefix: str) -> bytes:
         ctx = self._context("list", key_prefix or None)
-        run = self._policy.run()
+        run = self._policy.run(self._on_retry)
         for attempt in run.attempts():
             try:
                 url = await self._presign(

@@ -76,17 +76,17 @@ class RetryPolicy:
         share: float = random.random()  # noqa: S311 - jitter, not a secret
         return ceiling / 2 + share * ceiling / 2
 
-    def run(self) -> RetryRun:
-        """A fresh attempt counter and budget for one request."""
-        return RetryRun(self)
+    def run(self, on_retry: Callable[[], None] | None = None) -> RetryRun:
+        """A fresh attempt counter and budget for one request; ``on_retry`` hears each retry."""
+        return RetryRun(self, on_retry)
 
 
 class RetryRun:
     """The retries of one request: ``for attempt in run.attempts()`` then ``await run.wait()``."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(self, policy: RetryPolicy, on_retry: Callable[[], None] | None = None) -> None:
         self.policy = policy
-        self.attempt = 0
+        self._on_retry = on_retry
         self._waited = 0.0
 
     def attempts(self) -> range:
@@ -100,6 +100,8 @@ class RetryRun:
         """Sleep before the attempt after ``attempt``, within what is left of the budget."""
         pause = min(self.policy.delay(attempt), max(0.0, self.policy.budget_s - self._waited))
         self._waited += pause
+        if self._on_retry is not None:
+            self._on_retry()
         await asyncio.sleep(pause)
 
 

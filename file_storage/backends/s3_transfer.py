@@ -211,6 +211,7 @@ async def download_ranges(
     progress: ProgressCallback | None,
     policy: RetryPolicy,
     ordered_layout: list[int] | None = None,
+    on_retry: Callable[[], None] | None = None,
 ) -> Digests:
     """Fetch ``key`` into ``out`` with parallel ranged GETs of ``regions``; return its digests.
 
@@ -248,7 +249,7 @@ async def download_ranges(
             finally:
                 body.close()
 
-        run = policy.run()
+        run = policy.run(on_retry)
         for attempt in run.attempts():
             try:
                 await read_once()
