@@ -349,7 +349,11 @@ def build_settings(
         for profile_field, settings_field in PROFILE_TO_SETTINGS.items()
     }
     values["s3_endpoint_url"] = profile.endpoint_url or None
-    values["s3_region"] = profile.region or env.s3_region
+    # Only an explicit region is passed on: left unset, AWS_REGION or the AWS profile's applies.
+    if profile.region:
+        values["s3_region"] = profile.region
+    elif "s3_region" in env.model_fields_set and env.s3_region:
+        values["s3_region"] = env.s3_region
     values["storage_type"] = "S3" if profile.bucket else "LOCAL"
     if profile.local_path is None:
         del values["local_path"]

@@ -106,7 +106,8 @@ def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
         bucket_name=settings.s3_bucket,
         prefix=settings.s3_prefix,
         # Unset: AWS_REGION, AWS_DEFAULT_REGION or the profile's region (else us-east-1).
-        region=settings.s3_region if "s3_region" in settings.model_fields_set else None,
+        # Unset or empty: the AWS chain decides (AWS_REGION, the profile's region, us-east-1).
+        region=(settings.s3_region or None) if "s3_region" in settings.model_fields_set else None,
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
         endpoint_url=settings.s3_endpoint_url,

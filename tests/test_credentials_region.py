@@ -202,3 +202,25 @@ async def test_a_wrong_secret_in_the_settings_is_still_blamed_on_the_setting(
     async with create_s3_backend(settings) as backend:
         with pytest.raises(InvalidCredentialsError, match="check STORAGE_S3_SECRET_ACCESS_KEY"):
             await backend.save("a.txt", b"a")
+
+
+async def test_an_empty_region_setting_counts_as_unset(
+    s3_server: SeaweedSandbox,
+    relay: tuple[FaultProxy, str],
+    aws_files: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """`STORAGE_S3_REGION=` (as .env.example has it) leaves the region to the AWS chain."""
+    proxy, url = relay
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    settings = settings_for(
+        url,
+        s3_region="",
+        s3_access_key_id=s3_server.access_key,
+        s3_secret_access_key=s3_server.secret_key,
+    )
+    async with create_s3_backend(settings) as backend:
+        await round_trip(backend, tmp_path)
+        assert backend.region == "eu-west-3"
+    assert set(proxy.signed_regions) == {"eu-west-3"}

@@ -56,13 +56,16 @@ def test_client_config_is_explicit(make_s3: MakeS3) -> None:
     backend = make_s3(tuning=S3Tuning(max_concurrency=12, max_attempts=4))
     config = backend._client_config()
     assert config.max_pool_connections >= 12
-    assert config.retries == {"mode": "standard", "max_attempts": 4}
+    # botocore's own retries are off: every attempt goes through the one RetryPolicy.
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert backend.tuning.retry_policy.attempts == 4
     assert config.signature_version == "s3v4"
     assert config.s3["addressing_style"] == "path"  # custom endpoint
     assert config.request_checksum_calculation == "when_required"
     assert config.response_checksum_validation == "when_required"
     assert config.connect_timeout == 10.0
-    assert config.read_timeout == 60.0
+    # A silent socket is cut at the stall timeout (30 s by default) when that is the shorter.
+    assert config.read_timeout == min(60.0, backend.tuning.stall_timeout)
 
 
 async def test_abandoned_reads_do_not_exhaust_the_pool(make_s3: MakeS3) -> None:
