@@ -41,6 +41,7 @@ from app.services.transfers import Job, JobQueue
 from app.services.tree_loader import TreeLoader
 from app.services.usage import UsageService
 from app.transfer_plan import TransferPlan, plan_drop, quota_verdict
+from app.views.elided_label import ElidedLabel
 from app.views.log_panel import LogPanel, QtLogHandler
 from app.views.media_actions import MediaController
 from app.views.notification_bar import NotificationBar
@@ -348,11 +349,12 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _build_status_bar(self, profile_label: str) -> None:
-        self.profile_status = QLabel()
+        # Elided, so a long endpoint or profile name never widens the window.
+        self.profile_status = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle, natural=True)
         self.profile_status.setObjectName("profileStatus")
         self.connection_status = QLabel(self.tr("● checking…"))
         self.connection_status.setObjectName("connectionStatus")
-        self.traffic_status = QLabel()
+        self.traffic_status = ElidedLabel(natural=True)
         self.traffic_status.setObjectName("trafficStatus")
         for widget in (self.profile_status, self.connection_status, self.traffic_status):
             self.statusBar().addPermanentWidget(widget)

@@ -1,15 +1,26 @@
 """``PreviewPane``: the selected recording's poster frame and what a probe says about it.
 
 It only displays; :class:`app.views.media_actions.MediaController` decides what to show and
-fetches it. The picture is rescaled to the pane's width whenever the pane is resized.
+fetches it. The picture is scaled to fit the room the pane has, whenever it is resized; the pane
+never asks for more room than it is given (a selection must not grow the window), and texts too
+long for it are cut with an ellipsis and shown whole in their tooltip.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.views.elided_label import ElidedLabel
 from file_storage.media import MediaInfo, format_duration
 from file_storage.units import human_size
 
@@ -32,6 +43,10 @@ FIELDS = (
 )
 
 
+#: The picture's smallest height; it takes whatever height the pane has beyond that.
+MIN_IMAGE_HEIGHT = 90
+
+
 def _tr(text: str) -> str:
     return QCoreApplication.translate("PreviewPane", text)
 
@@ -42,39 +57,52 @@ class PreviewPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("previewPane")
-        self.title = QLabel(self.tr("Preview"))
+        self.title = ElidedLabel(self.tr("Preview"))
         self.title.setObjectName("paneTitle")
-        self.subtitle = QLabel()
+        self.subtitle = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self.subtitle.setObjectName("previewPath")
-        self.subtitle.setWordWrap(True)
-        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.image = QLabel(_tr(NO_SELECTION))
         self.image.setObjectName("previewImage")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setWordWrap(True)
-        self.image.setMinimumSize(QSize(160, 110))
+        self.image.setMinimumSize(QSize(120, MIN_IMAGE_HEIGHT))
         self.image.setFrameShape(QFrame.Shape.StyledPanel)
-        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.values: dict[str, QLabel] = {}
+        # Ignored both ways: the picture is fitted to the label, never the label to the picture
+        # (that grew the window and let the picture cover the Duration line).
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.values: dict[str, ElidedLabel] = {}
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for key, label in FIELDS:
-            value = QLabel("—")
+            value = ElidedLabel("—")
             value.setObjectName(f"preview{key}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.values[key] = value
             form.addRow(_tr(label), value)
-        self.note = QLabel()
+        self.note = ElidedLabel()
         self.note.setObjectName("previewNote")
-        self.note.setWordWrap(True)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        content.setObjectName("previewContent")
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
-        layout.addWidget(self.image)
+        layout.addWidget(self.image, 1)
         layout.addLayout(form)
         layout.addWidget(self.note)
-        layout.addStretch(1)
+        # In a scroll area: when the pane is shorter than its content, it scrolls instead of
+        # pushing the window taller or drawing the rows over each other.
+        scroll = QScrollArea()
+        scroll.setObjectName("previewScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.image.installEventFilter(self)
         self._picture: QImage | None = None
         self.path = ""
 
@@ -97,7 +125,6 @@ class PreviewPane(QWidget):
             placeholder = _tr(NO_THUMBNAIL)
         self._picture = image if image is not None and not image.isNull() else None
         if self._picture is None:
-            self.image.setMinimumHeight(110)
             self.image.setPixmap(QPixmap())
             self.image.setText(placeholder)
         else:
@@ -133,16 +160,21 @@ class PreviewPane(QWidget):
     def set_note(self, text: str) -> None:
         self.note.setText(text)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self._picture is not None:
+    def minimumSizeHint(self) -> QSize:
+        return QSize(120, 80)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.image and event.type() == QEvent.Type.Resize and self._picture:
             self._rescale()
+        return False
 
     def _rescale(self) -> None:
+        """Fit the picture inside the label, keeping its proportions."""
         assert self._picture is not None
-        width = max(120, self.image.width() - 8)
-        scaled = self._picture.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
-        if scaled.height() > 360:
-            scaled = self._picture.scaledToHeight(360, Qt.TransformationMode.SmoothTransformation)
-        self.image.setMinimumHeight(scaled.height() + 4)
+        room = self.image.contentsRect().size() - QSize(4, 4)
+        if room.width() < 8 or room.height() < 8:
+            return
+        scaled = self._picture.scaled(
+            room, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
         self.image.setPixmap(QPixmap.fromImage(scaled))
