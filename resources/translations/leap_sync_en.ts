@@ -4,9 +4,9 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+445"/>
+        <location filename="../../app/services/transfers.py" line="+500"/>
         <source>Delete %n files</source>
-        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3).</extracomment>
+        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
         <translation>
             <numerusform>Delete %n file</numerusform>
             <numerusform>Delete %n files</numerusform>
@@ -16,7 +16,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../app/views/main_window.py" line="+592"/>
+        <location filename="../../app/views/main_window.py" line="+648"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>
@@ -43,7 +43,7 @@
 <context>
     <name>MediaController</name>
     <message numerus="yes">
-        <location filename="../../app/views/media_actions.py" line="+253"/>
+        <location filename="../../app/views/media_actions.py" line="+256"/>
         <source>Queued “{job}” for %n file(s).</source>
         <translation>
             <numerusform>Queued “{job}” for %n file.</numerusform>
@@ -54,7 +54,7 @@
 <context>
     <name>MigrationDialog</name>
     <message numerus="yes">
-        <location filename="../../app/views/sync_dialogs.py" line="+499"/>
+        <location filename="../../app/views/sync_dialogs.py" line="+520"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>
@@ -63,9 +63,20 @@
     </message>
 </context>
 <context>
+    <name>NotificationBar</name>
+    <message numerus="yes">
+        <location filename="../../app/views/notification_bar.py" line="+322"/>
+        <source>+%n more</source>
+        <translation>
+            <numerusform>+%n more</numerusform>
+            <numerusform>+%n more</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>PlanDialog</name>
     <message numerus="yes">
-        <location line="-274"/>
+        <location filename="../../app/views/sync_dialogs.py" line="-286"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>
@@ -76,7 +87,7 @@
 <context>
     <name>SyncController</name>
     <message numerus="yes">
-        <location filename="../../app/views/sync_actions.py" line="+108"/>
+        <location filename="../../app/views/sync_actions.py" line="+109"/>
         <source>%n name(s) skipped (not safe on this computer)</source>
         <translation>
             <numerusform>%n name skipped (not safe on this computer)</numerusform>
@@ -84,7 +95,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location line="+139"/>
+        <location line="+148"/>
         <source>%n step(s)</source>
         <translation>
             <numerusform>%n step</numerusform>
@@ -119,8 +130,9 @@
 <context>
     <name>TransferTableModel</name>
     <message numerus="yes">
-        <location filename="../../app/models/transfer_model.py" line="+101"/>
+        <location filename="../../app/models/transfer_model.py" line="+123"/>
         <source>%n file(s)</source>
+        <extracomment>Display groups, top to bottom: what moves, what needs the user, what waits, what is over.</extracomment>
         <translation>
             <numerusform>%n file</numerusform>
             <numerusform>%n files</numerusform>

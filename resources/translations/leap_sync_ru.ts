@@ -63,7 +63,7 @@
 <context>
     <name>ConflictCard</name>
     <message>
-        <location filename="../../app/views/sync_dialogs.py" line="+254"/>
+        <location filename="../../app/views/sync_dialogs.py" line="+269"/>
         <source>Changed on both sides since the last sync.</source>
         <translation>Изменён с обеих сторон после последней синхронизации.</translation>
     </message>
@@ -142,19 +142,54 @@
     </message>
 </context>
 <context>
+    <name>ConnectionStatus</name>
+    <message>
+        <location filename="../../app/views/connection_status.py" line="+27"/>
+        <source>Connecting…</source>
+        <extracomment>Dot colour per state (green, amber, red, grey). English source texts (context &quot;ConnectionStatus&quot;).</extracomment>
+        <translation>Подключение…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connected</source>
+        <translation>Подключено</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not responding</source>
+        <translation>Не отвечает</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Offline</source>
+        <translation>Нет связи</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reconnecting…</source>
+        <translation>Повторное подключение…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No bucket</source>
+        <translation>Бакет не задан</translation>
+    </message>
+</context>
+<context>
     <name>ErrorMessages</name>
     <message>
-        <location filename="../../app/errors.py" line="+34"/>
+        <location filename="../../app/messages.py" line="+168"/>
         <source>Unexpected error ({name}); the details are in the log.</source>
+        <extracomment>In the context it had before this module (its translation exists already).</extracomment>
         <translation>Непредвиденная ошибка ({name}); подробности в журнале.</translation>
     </message>
 </context>
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+445"/>
+        <location filename="../../app/services/transfers.py" line="+500"/>
         <source>Delete %n files</source>
-        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3).</extracomment>
+        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
         <translation>
             <numerusform>Удаление %n файла</numerusform>
             <numerusform>Удаление %n файлов</numerusform>
@@ -162,12 +197,12 @@
         </translation>
     </message>
     <message>
-        <location line="+232"/>
+        <location line="+297"/>
         <source>unexpected error: {name}</source>
         <translation>непредвиденная ошибка: {name}</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+40"/>
         <source>Skipped because “{title}” failed.</source>
         <translation>Пропущено: задача «{title}» завершилась ошибкой.</translation>
     </message>
@@ -204,23 +239,25 @@
 <context>
     <name>Main</name>
     <message>
-        <location filename="../../app/main.py" line="+131"/>
+        <location filename="../../app/main.py" line="+134"/>
         <source>No connection is configured yet: open Settings to add your bucket. (The demo needs the SeaweedFS &apos;weed&apos; binary, which this installation does not include.)</source>
         <translation>Подключение ещё не настроено: откройте «Настройки» и добавьте свой бакет. (Для демо нужна программа SeaweedFS «weed», которой нет в этой установке.)</translation>
     </message>
     <message>
         <location line="+6"/>
+        <location line="+46"/>
         <source>No connection</source>
         <translation>Нет подключения</translation>
     </message>
     <message>
-        <location line="-10"/>
+        <location line="-56"/>
         <source>Demo sandbox</source>
         <translation>Демо-песочница</translation>
     </message>
     <message>
         <location line="-6"/>
         <source>No connection is configured yet, and the demo could not start ({error}). Open Settings to add your bucket.</source>
+        <extracomment>The profile the settings come from (``None``: the demo, the environment, no connection).</extracomment>
         <translation>Подключение ещё не настроено, а демо-режим не запустился ({error}). Откройте «Настройки», чтобы добавить бакет.</translation>
     </message>
     <message>
@@ -234,20 +271,15 @@
         <translation>Приложение запущено без сохранённого секрета.</translation>
     </message>
     <message>
-        <location line="+123"/>
+        <location line="+92"/>
         <source>Sample recordings were not created: {error}</source>
         <translation>Примеры записей не созданы: {error}</translation>
-    </message>
-    <message>
-        <location line="+14"/>
-        <source>No bucket configured</source>
-        <translation>Бакет не настроен</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/views/main_window.py" line="+61"/>
+        <location filename="../../app/views/main_window.py" line="+64"/>
         <source>1 hour</source>
         <extracomment>Share-link lifetimes: English source text (shown translated) -&gt; seconds.</extracomment>
         <translation>1 час</translation>
@@ -263,20 +295,21 @@
         <translation>7 дней</translation>
     </message>
     <message>
-        <location line="+86"/>
+        <location line="+100"/>
         <location line="+1"/>
         <source>Local store</source>
+        <extracomment>Seconds between two automatic refreshes of one folder (when a catalog disagrees with a tree). The pane whose context menu is open: its actions act on that pane&apos;s rows.</extracomment>
         <translation>Локальное хранилище</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+209"/>
+        <location line="+6"/>
+        <location line="+211"/>
         <location line="+3"/>
         <source>S3 bucket</source>
         <translation>Бакет S3</translation>
     </message>
     <message>
-        <location line="-138"/>
+        <location line="-139"/>
         <source>Transfers</source>
         <translation>Передачи</translation>
     </message>
@@ -307,12 +340,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+335"/>
+        <location line="+370"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location line="-332"/>
+        <location line="-367"/>
         <source>Delete the selection from the pane that has focus</source>
         <translation>Удалить выбранное в активной панели</translation>
     </message>
@@ -328,23 +361,23 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+340"/>
+        <location line="+378"/>
         <source>Share link</source>
         <translation>Ссылка</translation>
     </message>
     <message>
-        <location line="-337"/>
+        <location line="-375"/>
         <source>Copy a time-limited download link to the clipboard</source>
         <translation>Скопировать в буфер обмена временную ссылку на скачивание</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+361"/>
+        <location line="+399"/>
         <source>New recording</source>
         <translation>Новая запись</translation>
     </message>
     <message>
-        <location line="-358"/>
+        <location line="-396"/>
         <source>Create a recording folder for a user</source>
         <translation>Создать папку записи для пользователя</translation>
     </message>
@@ -374,7 +407,7 @@
         <translation>Основная панель</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>● checking…</source>
         <translation>● проверка…</translation>
     </message>
@@ -399,7 +432,7 @@
         <translation>Запросов к S3: {requests} · ↑ {uploaded} · ↓ {downloaded}</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+58"/>
         <source>Listing failed: {message}</source>
         <translation>Не удалось прочитать папку: {message}</translation>
     </message>
@@ -414,17 +447,17 @@
         <translation>Занятое место в локальном хранилище: {message}</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+117"/>
         <source>No bucket is configured yet: open Settings to add one.</source>
         <translation>Бакет ещё не настроен: добавьте его в «Настройках».</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+55"/>
         <source>Nothing to delete: the selected folders are empty.</source>
         <translation>Удалять нечего: выбранные папки пусты.</translation>
     </message>
     <message numerus="yes">
-        <location line="+12"/>
+        <location line="+14"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… и ещё %n</numerusform>
@@ -456,7 +489,7 @@
         </translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Select a file in the S3 pane to share.</source>
         <translation>Выберите файл в панели S3, чтобы поделиться ссылкой.</translation>
     </message>
@@ -486,7 +519,7 @@
         <translation>Пропущено: {problem}</translation>
     </message>
     <message>
-        <location line="+113"/>
+        <location line="+148"/>
         <source>Connected</source>
         <translation>Подключено</translation>
     </message>
@@ -510,7 +543,7 @@
         <translation>Проанализировать выбранное видео и показать его параметры</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>Make thumbnail</source>
         <translation>Создать миниатюру</translation>
     </message>
@@ -581,7 +614,7 @@
         <translation>Перекодировать в MP4</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+28"/>
         <source>No bucket is configured yet: open Settings to add one.</source>
         <translation>Бакет ещё не настроен: добавьте его в «Настройках».</translation>
     </message>
@@ -676,6 +709,156 @@
     </message>
 </context>
 <context>
+    <name>Messages</name>
+    <message>
+        <location filename="../../app/messages.py" line="-104"/>
+        <source>The storage operation failed. The details are in the log.</source>
+        <extracomment>One sentence per error kind (English source text, shown translated). The most specific class of the exception that is listed here wins, so a new child of a listed class (appended later to file_storage.errors) gets its parent&apos;s sentence.</extracomment>
+        <translation>Операция с хранилищем не удалась. Подробности — в журнале.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The settings are incomplete or contradictory. Check them in Settings.</source>
+        <translation>Настройки неполны или противоречивы. Проверьте их в «Настройках».</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This name or path cannot be used in the store.</source>
+        <translation>Это имя или путь нельзя использовать в хранилище.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A value is outside the allowed range.</source>
+        <translation>Значение вне допустимого диапазона.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The file was not found: it may have been moved or deleted. Refresh and try again.</source>
+        <translation>Файл не найден: возможно, его переместили или удалили. Обновите список и повторите.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The bucket does not exist on this server. Check its name in Settings.</source>
+        <translation>Такого бакета на этом сервере нет. Проверьте его имя в «Настройках».</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Access was denied. Check the permissions of the account or the folder.</source>
+        <translation>Доступ запрещён. Проверьте права учётной записи или папки.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server did not accept the access key or the secret. Check them in Settings.</source>
+        <translation>Сервер не принял ключ доступа или секрет. Проверьте их в «Настройках».</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The storage server cannot be reached. Check the network and the endpoint in Settings.</source>
+        <translation>Сервер хранилища недоступен. Проверьте сеть и адрес сервера в «Настройках».</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The server&apos;s certificate could not be verified. Check the endpoint and the certificate in Settings.</source>
+        <translation>Не удалось проверить сертификат сервера. Проверьте адрес и сертификат в «Настройках».</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The server refused the request because this computer&apos;s clock is wrong. Correct the clock and try again.</source>
+        <translation>Сервер отклонил запрос: часы этого компьютера идут неверно. Исправьте время и повторите.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The server is busy or unavailable. Try again later.</source>
+        <translation>Сервер занят или недоступен. Повторите позже.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>What arrived differs from what was sent, so nothing was kept. Try again.</source>
+        <translation>Полученные данные не совпадают с отправленными, поэтому ничего не сохранено. Повторите.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The file changed while it was being transferred, so nothing was kept. Try again once it is complete.</source>
+        <translation>Файл изменился во время передачи, поэтому ничего не сохранено. Повторите, когда файл будет готов.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The file in the bucket was replaced during the download. Try again.</source>
+        <translation>Файл в бакете был заменён во время скачивания. Повторите.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The local disk is full. Free some space and try again.</source>
+        <translation>Локальный диск заполнен. Освободите место и повторите.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This would take the store over its quota. Delete something or raise the quota in Settings.</source>
+        <translation>Это превысит квоту хранилища. Удалите лишнее или увеличьте квоту в «Настройках».</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The store&apos;s usage could not be counted, so nothing is written. Try again when the store answers.</source>
+        <translation>Не удалось подсчитать занятое место, поэтому запись не выполняется. Повторите, когда хранилище ответит.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This store cannot do that.</source>
+        <translation>Это хранилище так не умеет.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The sync was stopped because it looks destructive (an empty side or too many deletions). Check the plan.</source>
+        <translation>Синхронизация остановлена: она выглядит разрушительной (пустая сторона или слишком много удалений). Проверьте план.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>FFmpeg is missing or cannot run. Install it and try again.</source>
+        <translation>FFmpeg не найден или не запускается. Установите его и повторите.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This file cannot be used for that media job.</source>
+        <translation>Этот файл нельзя использовать для такой медиаоперации.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>FFmpeg could not process this file. The details are in the log.</source>
+        <translation>FFmpeg не смог обработать этот файл. Подробности — в журнале.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The system keyring could not be used. The details are in the log.</source>
+        <extracomment>Sentences of the credential store&apos;s errors (app.credentials, imported late: keyring).</extracomment>
+        <translation>Не удалось воспользоваться системным хранилищем паролей. Подробности — в журнале.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No usable system keyring was found, so the secret cannot be stored.</source>
+        <translation>Подходящее системное хранилище паролей не найдено, поэтому секрет не сохранить.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The only keyring available stores secrets unencrypted, so it is not used.</source>
+        <translation>Единственное доступное хранилище паролей хранит секреты без шифрования, поэтому оно не используется.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The system keyring is locked. Unlock it and try again.</source>
+        <translation>Системное хранилище паролей заблокировано. Разблокируйте его и повторите.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The system keyring refused access. Allow it and try again.</source>
+        <translation>Системное хранилище паролей отказало в доступе. Разрешите доступ и повторите.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{sentence} ({path})</source>
+        <translation>{sentence} ({path})</translation>
+    </message>
+</context>
+<context>
     <name>MigrationDialog</name>
     <message>
         <location filename="../../app/views/sync_dialogs.py" line="+23"/>
@@ -738,7 +921,7 @@
         <translation>Копирует все файлы на другую сторону, проверяет каждую копию и после прерывания продолжает с того места, где остановился: проверенное повторно не отправляется.</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+28"/>
         <source>{copies} files to copy ({size}), {unchanged} already there and identical, {skipped} skipped.</source>
         <translation>Скопировать файлов: {copies} ({size}); уже на месте и совпадают: {unchanged}; пропущено: {skipped}.</translation>
     </message>
@@ -762,7 +945,7 @@
         </translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <location line="+2"/>
         <source>{done} of {total} files</source>
         <translation>{done} из {total} файлов</translation>
@@ -776,16 +959,42 @@
 <context>
     <name>NotificationBar</name>
     <message>
-        <location filename="../../app/views/notification_bar.py" line="+40"/>
+        <location filename="../../app/views/notification_bar.py" line="+109"/>
         <source>Dismiss</source>
-        <extracomment>Per level: background, text and border colours. Fixed colours, not the palette&apos;s: the banner is light in light and dark themes alike, so its text must not follow a dark theme&apos;s white.</extracomment>
+        <extracomment>Per level: background, text and border colours. Fixed colours, not the palette&apos;s: the banner is light in light and dark themes alike, so its text must not follow a dark theme&apos;s white. A notice (level info) on show disappears after this long. A notice hidden behind a more severe one waits this long in the list before it expires. At most this many notices are kept; the oldest of the least severe go first. The list&apos;s entries are cut at this width (pixels); each has the whole text as tooltip.</extracomment>
         <translation>Закрыть</translation>
+    </message>
+    <message>
+        <location line="+136"/>
+        <location line="+73"/>
+        <source>{text} (×{count})</source>
+        <extracomment>A notice the user picked from the list; shown until dismissed or outranked.</extracomment>
+        <translation>{text} (×{count})</translation>
+    </message>
+    <message>
+        <location line="-62"/>
+        <source>Dismiss all</source>
+        <translation>Закрыть все</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+66"/>
+        <source>+%n more</source>
+        <translation>
+            <numerusform>ещё %n</numerusform>
+            <numerusform>ещё %n</numerusform>
+            <numerusform>ещё %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show every notice</source>
+        <translation>Показать все уведомления</translation>
     </message>
 </context>
 <context>
     <name>PlanDialog</name>
     <message>
-        <location filename="../../app/views/sync_dialogs.py" line="-482"/>
+        <location filename="../../app/views/sync_dialogs.py" line="-503"/>
         <source>Upload: copy new and changed files to S3</source>
         <extracomment>Files the migration assistant names as not migratable (the CLI lists them all). Rows listed in the plan table; the counts above it always cover everything. English source texts, shown translated (context &quot;PlanDialog&quot;); see :func:`mode_label`.</extracomment>
         <translation>Загрузка: скопировать новые и изменённые файлы в S3</translation>
@@ -856,7 +1065,7 @@
         <translation>пропущено: {count}</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+35"/>
         <source>Sync plan</source>
         <translation>План синхронизации</translation>
     </message>
@@ -911,7 +1120,7 @@
         <translation>Запустить</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+29"/>
         <source>Will not run: {reason}</source>
         <translation>Не будет запущено: {reason}</translation>
     </message>
@@ -933,7 +1142,7 @@
 <context>
     <name>PreviewPane</name>
     <message>
-        <location filename="../../app/views/preview_pane.py" line="+16"/>
+        <location filename="../../app/views/preview_pane.py" line="+27"/>
         <source>Select a recording or a video to see its thumbnail and details.</source>
         <translation>Выберите запись или видео, чтобы увидеть миниатюру и параметры.</translation>
     </message>
@@ -981,13 +1190,14 @@ Right-click the recording: Media → Make thumbnail.</source>
         <translation>Размер</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <location line="+46"/>
+        <location line="+18"/>
+        <location line="+59"/>
         <source>Preview</source>
+        <extracomment>The picture&apos;s smallest height; it takes whatever height the pane has beyond that.</extracomment>
         <translation>Просмотр</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+23"/>
         <source> at {fps} fps</source>
         <translation>, {fps} кадр/с</translation>
     </message>
@@ -1134,60 +1344,60 @@ Right-click the recording: Media → Make thumbnail.</source>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+214"/>
+        <location line="+233"/>
         <source>Name</source>
         <translation>Имя</translation>
     </message>
     <message>
-        <location line="-213"/>
-        <location line="+217"/>
+        <location line="-232"/>
+        <location line="+236"/>
         <source>Endpoint URL</source>
         <translation>Адрес (endpoint URL)</translation>
     </message>
     <message>
-        <location line="-216"/>
-        <location line="+219"/>
+        <location line="-235"/>
+        <location line="+238"/>
         <source>Region</source>
         <translation>Регион</translation>
     </message>
     <message>
-        <location line="-218"/>
-        <location line="+219"/>
+        <location line="-237"/>
+        <location line="+238"/>
         <source>Bucket</source>
         <translation>Бакет</translation>
     </message>
     <message>
-        <location line="-218"/>
-        <location line="+219"/>
+        <location line="-237"/>
+        <location line="+238"/>
         <source>Prefix</source>
         <translation>Префикс</translation>
     </message>
     <message>
-        <location line="-218"/>
-        <location line="+219"/>
+        <location line="-237"/>
+        <location line="+238"/>
         <source>Access key ID</source>
         <translation>Идентификатор ключа доступа</translation>
     </message>
     <message>
-        <location line="-218"/>
-        <location line="+244"/>
+        <location line="-237"/>
+        <location line="+263"/>
         <source>Bucket quota</source>
         <translation>Квота бакета</translation>
     </message>
     <message>
-        <location line="-243"/>
-        <location line="+655"/>
+        <location line="-262"/>
+        <location line="+692"/>
         <source>Local store folder</source>
         <translation>Папка локального хранилища</translation>
     </message>
     <message>
-        <location line="-654"/>
-        <location line="+256"/>
+        <location line="-691"/>
+        <location line="+275"/>
         <source>Local quota</source>
         <translation>Локальная квота</translation>
     </message>
     <message>
-        <location line="-251"/>
+        <location line="-270"/>
         <source>System default</source>
         <extracomment>The interface languages offered: (label, QSettings value). A language is named in itself.</extracomment>
         <translation>Как в системе</translation>
@@ -1204,14 +1414,14 @@ Right-click the recording: Media → Make thumbnail.</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+742"/>
+        <location line="+788"/>
         <source>{sentence}
 Details: {detail}</source>
         <translation>{sentence}
 Подробности: {detail}</translation>
     </message>
     <message>
-        <location line="-723"/>
+        <location line="-769"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -1226,7 +1436,7 @@ Details: {detail}</source>
         <translation>Исправьте поля формы: {problems}</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+45"/>
         <source>Leap Sync settings</source>
         <translation>Настройки Leap Sync</translation>
     </message>
@@ -1271,7 +1481,17 @@ Details: {detail}</source>
         <translation>Проверить подключение</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+11"/>
+        <source>Use it for this session only</source>
+        <translation>Использовать только в этом сеансе</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Connect with the typed secret until Leap Sync quits, without storing it anywhere. After a restart the previous connection is used again.</source>
+        <translation>Подключиться с введённым секретом до выхода из Leap Sync, нигде его не сохраняя. После перезапуска снова используется прежнее подключение.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Save</source>
         <translation>Сохранить</translation>
     </message>
@@ -1381,7 +1601,7 @@ Details: {detail}</source>
         <translation> (используется)</translation>
     </message>
     <message>
-        <location line="+112"/>
+        <location line="+113"/>
         <source>the keyring cannot be used</source>
         <translation>хранилище ключей нельзя использовать</translation>
     </message>
@@ -1416,7 +1636,7 @@ Details: {detail}</source>
         <translation>Заданы в окружении или .env и используются вместо этого профиля: {names}.</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+62"/>
         <source>Something went wrong: {error}</source>
         <translation>Что-то пошло не так: {error}</translation>
     </message>
@@ -1431,12 +1651,12 @@ Details: {detail}</source>
         <translation>{name} (копия)</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>Added “{name}”.</source>
         <translation>Добавлен профиль «{name}».</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+17"/>
         <source>The copy was made without its secret: {error}</source>
         <translation>Копия создана без секрета: {error}</translation>
     </message>
@@ -1471,7 +1691,7 @@ Details: {detail}</source>
         <translation>Профиль не сохранён: {error}</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>Saved “{name}” without its secret. {error}</source>
         <translation>Профиль «{name}» сохранён без секрета. {error}</translation>
     </message>
@@ -1481,7 +1701,7 @@ Details: {detail}</source>
         <translation>Профиль «{name}» сохранён.</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+36"/>
         <source>Testing the connection…</source>
         <translation>Проверка подключения…</translation>
     </message>
@@ -1509,20 +1729,52 @@ Details: {detail}</source>
 <context>
     <name>SettingsFlow</name>
     <message>
-        <location filename="../../app/settings_flow.py" line="+85"/>
-        <source>No profile</source>
-        <translation>Нет профиля</translation>
+        <location filename="../../app/settings_flow.py" line="+178"/>
+        <source>Leap Sync now uses “{name}”: {where}.</source>
+        <extracomment>Seconds the new bucket gets to answer before the switch is given up. ``() -&gt; (settings, label)`` of what the app runs without a profile (the demo, say). The profile the running workspace was built from (``None``: the default). Secrets the keyring could not keep, used until the app quits (memory only).</extracomment>
+        <translation>Leap Sync теперь использует «{name}»: {where}.</translation>
     </message>
     <message>
-        <location line="+21"/>
-        <source>Switched to {name}.</source>
-        <translation>Выбран профиль {name}.</translation>
+        <location line="+1"/>
+        <source>no bucket</source>
+        <translation>бакет не задан</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Its secret is kept only until Leap Sync quits; after a restart “{default}” is used again until the keyring can store the secret.</source>
+        <translation>Его секрет хранится только до выхода из Leap Sync; после перезапуска снова используется «{default}», пока хранилище паролей не сможет сохранить секрет.</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>its secret could not be read from the keyring ({error})</source>
+        <translation>его секрет не удалось прочитать из хранилища паролей ({error})</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+9"/>
+        <source>it names no bucket</source>
+        <translation>в нём не указан бакет</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>its secret access key is not stored (the keyring could not keep it)</source>
+        <translation>его секретный ключ не сохранён (хранилище паролей не смогло его принять)</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>the bucket did not answer within {seconds} s</source>
+        <translation>бакет не ответил за {seconds} с</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>“{name}” is not in use: {problem}. Leap Sync keeps using “{current}”.</source>
+        <translation>«{name}» не используется: {problem}. Leap Sync продолжает использовать «{current}».</translation>
     </message>
 </context>
 <context>
     <name>StorageTreeModel</name>
     <message>
-        <location filename="../../app/models/storage_tree.py" line="+56"/>
+        <location filename="../../app/models/storage_tree.py" line="+57"/>
         <source>Name</source>
         <extracomment>Drag payload between panes: JSON ``{&quot;side&quot;: &quot;local&quot;|&quot;s3&quot;, &quot;paths&quot;: [...]}``. ``source_side`` of :attr:`StorageTreeModel.dropRequested` for files dropped from the OS. Column headers (English source texts; shown translated, see ``headerData``).</extracomment>
         <translation>Имя</translation>
@@ -1635,7 +1887,7 @@ Details: {detail}</source>
         <translation>Конфликты</translation>
     </message>
     <message>
-        <location line="+307"/>
+        <location line="+317"/>
         <source>{size} bytes, modified {modified}</source>
         <extracomment>Which badge (an icon name the window provides) each state gets.</extracomment>
         <translation>{size} байт, изменён {modified}</translation>
@@ -1649,7 +1901,7 @@ Details: {detail}</source>
 <context>
     <name>SyncController</name>
     <message>
-        <location filename="../../app/views/sync_actions.py" line="+47"/>
+        <location filename="../../app/views/sync_actions.py" line="+48"/>
         <source>{count} identical</source>
         <extracomment>How the comparison notice counts each state: English source texts, shown translated.</extracomment>
         <translation>совпадают: {count}</translation>
@@ -1764,7 +2016,7 @@ Details: {detail}</source>
         <translation>Скопировать всё хранилище в бакет (или обратно) с докачкой и отчётом</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+35"/>
         <source>No bucket is configured yet: open Settings to add one.</source>
         <translation>Бакет ещё не настроен: добавьте его в «Настройках».</translation>
     </message>
@@ -1779,7 +2031,7 @@ Details: {detail}</source>
         <translation>Сравнение всего хранилища…</translation>
     </message>
     <message numerus="yes">
-        <location line="+41"/>
+        <location line="+43"/>
         <source>%n step(s)</source>
         <translation>
             <numerusform>%n шаг</numerusform>
@@ -1899,22 +2151,43 @@ Details: {detail}</source>
 <context>
     <name>SyncService</name>
     <message>
-        <location filename="../../app/services/sync.py" line="+78"/>
+        <location filename="../../app/services/sync.py" line="+63"/>
+        <source>This computer&apos;s store</source>
+        <extracomment>The queue&apos;s direction column for each kind of step. The choices a conflict card offers. ``side -&gt; (used bytes, limit or None)``: what a store holds against its quota. The store names in the quota sentences (English source texts, context &quot;SyncService&quot;).</extracomment>
+        <translation>Хранилище этого компьютера</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The S3 bucket</source>
+        <translation>Бакет S3</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>{store} has {free} free of its {quota} quota, but this needs {needed}.</source>
+        <translation>{store}: свободно {free} из квоты {quota}, а нужно {needed}.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Free some space or raise the quota in Settings, then plan again.</source>
+        <translation>Освободите место или увеличьте квоту в «Настройках», затем составьте план заново.</translation>
+    </message>
+    <message>
+        <location line="+39"/>
         <source>Keep both: {name}</source>
-        <extracomment>The queue&apos;s direction column for each kind of step. The choices a conflict card offers.</extracomment>
         <translation>Оставить оба: {name}</translation>
     </message>
 </context>
 <context>
     <name>TransferPanel</name>
     <message>
-        <location filename="../../app/views/transfer_panel.py" line="+92"/>
-        <location line="+135"/>
+        <location filename="../../app/views/transfer_panel.py" line="+157"/>
+        <location line="+144"/>
         <source>Pause</source>
+        <extracomment>The table asks for room for this many rows (the window&apos;s splitter decides in the end).</extracomment>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location line="-132"/>
+        <location line="-141"/>
         <source>Cancel selected</source>
         <translation>Отменить выбранные</translation>
     </message>
@@ -1939,12 +2212,12 @@ Details: {detail}</source>
         <translation>Сколько передач выполняется одновременно</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+57"/>
         <source>Transfers at once:</source>
         <translation>Одновременно:</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+37"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
@@ -1960,13 +2233,13 @@ Details: {detail}</source>
     </message>
     <message>
         <location line="+3"/>
-        <source>Start queued transfers again</source>
-        <translation>Снова запускать передачи из очереди</translation>
+        <source>Continue the paused transfers</source>
+        <translation>Продолжить приостановленные передачи</translation>
     </message>
     <message>
-        <location line="+0"/>
-        <source>Start no new transfers</source>
-        <translation>Не запускать новые передачи</translation>
+        <location line="+2"/>
+        <source>Pause the running transfers (between parts) and start no new ones</source>
+        <translation>Приостановить идущие передачи (между частями) и не начинать новые</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -1995,9 +2268,9 @@ Details: {detail}</source>
 <context>
     <name>TransferTableModel</name>
     <message>
-        <location filename="../../app/models/transfer_model.py" line="+54"/>
+        <location filename="../../app/models/transfer_model.py" line="+58"/>
         <source>Name</source>
-        <extracomment>0..100, or -1 while the size is unknown (the delegate draws a busy bar). The job&apos;s id (a uuid string), for actions on selected rows. The job&apos;s :class:`JobState`. Column headers: English source texts, shown translated (context &quot;TransferTableModel&quot;).</extracomment>
+        <extracomment>0..100, or -1 while the size is unknown (the delegate draws a busy bar). The job&apos;s id (a uuid string), for actions on selected rows. The job&apos;s :class:`JobState`. An int that orders rows as the panel shows them: running first, then failed, queued and finished, each group in queue order (see :func:`display_rank`). Column headers: English source texts, shown translated (context &quot;TransferTableModel&quot;).</extracomment>
         <translation>Имя</translation>
     </message>
     <message>
@@ -2082,8 +2355,9 @@ Details: {detail}</source>
         <translation>Отменено</translation>
     </message>
     <message numerus="yes">
-        <location line="+25"/>
+        <location line="+43"/>
         <source>%n file(s)</source>
+        <extracomment>Display groups, top to bottom: what moves, what needs the user, what waits, what is over.</extracomment>
         <translation>
             <numerusform>%n файл</numerusform>
             <numerusform>%n файла</numerusform>
@@ -2102,11 +2376,26 @@ Details: {detail}</source>
     </message>
     <message>
         <location line="+2"/>
+        <source>Paused</source>
+        <translation>Приостановлено</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pausing…</source>
+        <translation>Приостановка…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Queued (stopped)</source>
         <translation>В очереди (остановлено)</translation>
     </message>
     <message>
         <location line="+10"/>
+        <source>{count} paused</source>
+        <translation>приостановлено: {count}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>{count} running</source>
         <translation>выполняется: {count}</translation>
     </message>
@@ -2131,7 +2420,7 @@ Details: {detail}</source>
         <translation>отменено: {count}</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>No transfers</source>
         <translation>Передач нет</translation>
     </message>
@@ -2141,12 +2430,12 @@ Details: {detail}</source>
         <translation>{done} из {total}</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+116"/>
         <source>Stalled</source>
         <translation>Нет движения</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>From: {source}</source>
         <translation>Откуда: {source}</translation>
     </message>
@@ -2168,10 +2457,49 @@ Details: {detail}</source>
 <context>
     <name>TreePane</name>
     <message>
-        <location filename="../../app/views/tree_pane.py" line="+111"/>
+        <location filename="../../app/views/tree_pane.py" line="+117"/>
         <source>Filter…</source>
         <extracomment>Initial widths of the fixed columns; Name takes the rest.</extracomment>
         <translation>Фильтр…</translation>
+    </message>
+</context>
+<context>
+    <name>Units</name>
+    <message>
+        <location filename="../../app/messages.py" line="+46"/>
+        <source>B</source>
+        <extracomment>Binary units, English source text (shown translated: ``МиБ`` in Russian).</extracomment>
+        <translation>Б</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>KiB</source>
+        <translation>КиБ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>MiB</source>
+        <translation>МиБ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GiB</source>
+        <translation>ГиБ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>TiB</source>
+        <translation>ТиБ</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PiB</source>
+        <translation>ПиБ</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>{size}/s</source>
+        <translation>{size}/с</translation>
     </message>
 </context>
 </TS>

@@ -129,7 +129,7 @@ async def local(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
         yield backend
 
 
-async def test_russian_window_shows_storage_errors_without_english_NEEDS_RU_CATALOGUE(
+async def test_russian_window_shows_storage_errors_without_english(
     qtbot: QtBot,
     qapp: QApplication,
     local: LocalStorageBackend,
