@@ -285,6 +285,8 @@ class TransferTableModel(QAbstractTableModel):
         if column is Column.PROGRESS:
             if job.state is JobState.FAILED:
                 return job.error  # why, where the bar would be (the delegate writes it)
+            if job.state is JobState.DONE and job.unverified:
+                return QCoreApplication.translate("TransferTableModel", "Saved, NOT verified")
             return f"{job.percent} %" if job.percent >= 0 else ""
         if column is Column.SPEED:
             if not running or job.hold:
@@ -309,6 +311,8 @@ class TransferTableModel(QAbstractTableModel):
             lines.append(job.detail)
         if job.error:
             lines.append(job.error)
+        if job.unverified and job.state is JobState.DONE:
+            lines.append(self.tr("Saved, NOT verified: {reason}").format(reason=job.unverified))
         return "\n".join(lines)
 
     # ----------------------------------------------------------------- queue signals

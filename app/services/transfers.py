@@ -102,6 +102,9 @@ class ProgressReporter(Protocol):
     def set_detail(self, text: str) -> None:
         """Say what the job is doing right now ("downloading", "encoding 2.1x")."""
 
+    def set_unverified(self, reason: str) -> None:
+        """Say the job's result was saved without proof (why), so its row shows it when done."""
+
 
 JobRunner = Callable[[ProgressReporter], Awaitable[None]]
 
@@ -236,6 +239,7 @@ class Job:
     cancel_requested: bool = False
     hold: str = ""
     detail: str = ""
+    unverified: str = ""
     input_size: int = 0
     meter: RateMeter = field(default_factory=RateMeter, repr=False)
 
@@ -284,6 +288,7 @@ class Job:
         self.cancel_requested = False
         self.hold = ""
         self.detail = ""
+        self.unverified = ""
         self.meter = RateMeter()
 
 
@@ -326,6 +331,10 @@ class _Progress:
         if text != self._job.detail:
             self._job.detail = text
             self._queue._mark_dirty(self._job)
+
+    def set_unverified(self, reason: str) -> None:
+        self._job.unverified = reason
+        self._queue._mark_dirty(self._job)
 
 
 class JobQueue(QObject):
@@ -524,7 +533,11 @@ class JobQueue(QObject):
         backend: StorageBackend, path: str, local: Path, progress: ProgressReporter
     ) -> None:
         progress.set_total((await backend.stat(path)).size)
-        await backend.download_file(path, local, progress=progress)
+        result = await backend.download_file(path, local, progress=progress)
+        # Nothing could prove these bytes (an SSE-KMS ETag and no recorded SHA-256): the file is
+        # kept, and the row says so instead of a plain "Done" (issue 10: never silently).
+        if result is not None and not result.verified:
+            progress.set_unverified(result.unverified_reason or "no proof available")
 
     @staticmethod
     async def _delete(

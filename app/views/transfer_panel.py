@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -74,7 +75,10 @@ class ProgressBarDelegate(QStyledItemDelegate):
         background.text = ""
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, background, painter, widget)
 
-        if index.data(StateRole) is JobState.FAILED:
+        state = index.data(StateRole)
+        unverified = QCoreApplication.translate("TransferTableModel", "Saved, NOT verified")
+        if state is JobState.FAILED or (state is JobState.DONE and index.data() == unverified):
+            # A failure's reason, or a finished download nothing could prove: words, not a bar.
             self._paint_reason(painter, option, index)
             return
         value = index.data(ProgressRole)

@@ -4,7 +4,7 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+500"/>
+        <location filename="../../app/services/transfers.py" line="+509"/>
         <source>Delete %n files</source>
         <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
         <translation>

@@ -187,7 +187,7 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+500"/>
+        <location filename="../../app/services/transfers.py" line="+509"/>
         <source>Delete %n files</source>
         <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
         <translation>
@@ -197,7 +197,7 @@
         </translation>
     </message>
     <message>
-        <location line="+297"/>
+        <location line="+301"/>
         <source>unexpected error: {name}</source>
         <translation>непредвиденная ошибка: {name}</translation>
     </message>
@@ -2180,10 +2180,9 @@ Details: {detail}</source>
 <context>
     <name>TransferPanel</name>
     <message>
-        <location filename="../../app/views/transfer_panel.py" line="+157"/>
+        <location filename="../../app/views/transfer_panel.py" line="+161"/>
         <location line="+144"/>
         <source>Pause</source>
-        <extracomment>The table asks for room for this many rows (the window&apos;s splitter decides in the end).</extracomment>
         <translation>Пауза</translation>
     </message>
     <message>
@@ -2430,7 +2429,14 @@ Details: {detail}</source>
         <translation>{done} из {total}</translation>
     </message>
     <message>
-        <location line="+116"/>
+        <location line="+110"/>
+        <location filename="../../app/views/transfer_panel.py" line="-237"/>
+        <source>Saved, NOT verified</source>
+        <extracomment>The table asks for room for this many rows (the window&apos;s splitter decides in the end).</extracomment>
+        <translation>Сохранено, НЕ проверено</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Stalled</source>
         <translation>Нет движения</translation>
     </message>
@@ -2443,6 +2449,11 @@ Details: {detail}</source>
         <location line="+2"/>
         <source>To: {destination}</source>
         <translation>Куда: {destination}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Saved, NOT verified: {reason}</source>
+        <translation>Сохранено, НЕ проверено: {reason}</translation>
     </message>
 </context>
 <context>
