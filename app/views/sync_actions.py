@@ -288,6 +288,17 @@ class SyncController(QObject):
                 deleted=report.files_deleted,
             )
             self.window.notify("info", f"{text}{extra}.")
+        if report.unverified:
+            # Kept without proof (SSE-KMS ETags, no recorded SHA-256): a warning that stays.
+            path, reason = report.unverified[0]
+            self.window.notify(
+                "warning",
+                self.tr(
+                    "%n file(s) saved but NOT verified, e.g. {path}: {reason}",
+                    "",
+                    len(report.unverified),
+                ).format(path=path, reason=reason),
+            )
         await self.compare_selected(plan.prefix)
 
     def _refresh_after(self, prefix: str) -> None:

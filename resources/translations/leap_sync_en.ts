@@ -126,6 +126,14 @@
             <numerusform>%n conflicts kept both</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <location line="+18"/>
+        <source>%n file(s) saved but NOT verified, e.g. {path}: {reason}</source>
+        <translation>
+            <numerusform>%n file saved but NOT verified, e.g. {path}: {reason}</numerusform>
+            <numerusform>%n files saved but NOT verified, e.g. {path}: {reason}</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>TransferTableModel</name>

@@ -2086,8 +2086,17 @@ Details: {detail}</source>
         <source>Sync done: {copied} copied ({size}), {deleted} deleted (to the trash)</source>
         <translation>Синхронизация выполнена: скопировано {copied} ({size}), удалено {deleted} (в корзину)</translation>
     </message>
+    <message numerus="yes">
+        <location line="+13"/>
+        <source>%n file(s) saved but NOT verified, e.g. {path}: {reason}</source>
+        <translation>
+            <numerusform>%n файл сохранён, но НЕ проверен, например {path}: {reason}</numerusform>
+            <numerusform>%n файла сохранены, но НЕ проверены, например {path}: {reason}</numerusform>
+            <numerusform>%n файлов сохранены, но НЕ проверены, например {path}: {reason}</numerusform>
+        </translation>
+    </message>
     <message>
-        <location line="+73"/>
+        <location line="+71"/>
         <source>Kept this computer&apos;s version</source>
         <translation>Оставлена версия с компьютера</translation>
     </message>
