@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.services.media import MediaService
+from app.services.transfers import JobQueue
+from file_storage import LocalStorageBackend, S3StorageBackend
+from file_storage.media import MediaInfoCache
+from tests.conftest import MakeS3
+from tests.gui.helpers_window import OpenWindow, opened_window
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
@@ -45,3 +55,37 @@ def compiled_translations() -> None:
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> Mapping[str, Any]:
     """Every async test under tests/gui runs on a qasync loop."""
     return {"qasync": _qasync_loop}
+
+
+@pytest.fixture
+async def local(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
+    """A fresh local store on ``tmp_path`` (a test module may define its own)."""
+    async with LocalStorageBackend(tmp_path / "store") as backend:
+        yield backend
+
+
+@pytest.fixture
+def open_window(
+    qtbot: QtBot, local: LocalStorageBackend, make_s3: MakeS3, tmp_path: Path
+) -> OpenWindow:
+    """``async with open_window([remote]) as h:`` the composed window with a media service.
+
+    Its settings go to ``tmp_path``, never the user's; a test module may define its own.
+    """
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
+    )
+
+    def media(queue: JobQueue) -> MediaService:
+        return MediaService(
+            queue,
+            cache=MediaInfoCache(None),
+            thumbnail_dir=tmp_path / "thumbs",
+            temp_dir=local.base_path / "temp",
+        )
+
+    def opened(remote: S3StorageBackend | None = None) -> Any:
+        return opened_window(qtbot.addWidget, local, remote or make_s3(), media=media)
+
+    return opened

@@ -241,6 +241,10 @@ class Harness:
         return bar.isVisible(), str(bar.level), label.text()
 
 
+#: ``async with open_window(remote) as harness:`` (the ``open_window`` fixtures).
+OpenWindow = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
+
+
 @contextlib.asynccontextmanager
 async def opened_window(
     qtbot_add: Callable[[QWidget], None],

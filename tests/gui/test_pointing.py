@@ -7,67 +7,31 @@ different selection, so acting on the wrong pane shows.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
-from pytestqt.qtbot import QtBot
 
-from app.services.media import MediaService
-from app.services.transfers import JobKind, JobQueue, JobState
+from app.services.transfers import JobKind, JobState
 from app.views.tree_pane import TreePane
 from file_storage import LocalStorageBackend, S3StorageBackend
-from file_storage.media import MediaInfoCache
 from tests.conftest import MakeS3
-from tests.gui.helpers_window import Harness, opened_window, wait_until
+from tests.gui.helpers_window import Harness, OpenWindow, wait_until
 from tests.media.conftest import make_clip
 
 USER = "users/user_000007"
 LOCAL_REC = f"{USER}/recordings/local-talk"
 S3_REC = f"{USER}/recordings/bucket-talk"
 LOCAL_FILES = [f"{LOCAL_REC}/notes-{n}.txt" for n in range(4)]
-OpenWindow = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_clip(tmp_path_factory.mktemp("pointing") / "av.mp4")
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
-    async with LocalStorageBackend(tmp_path / "store") as backend:
-        yield backend
-
-
-@pytest.fixture
-def open_window(
-    qtbot: QtBot, local: LocalStorageBackend, make_s3: MakeS3, tmp_path: Path
-) -> OpenWindow:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
-    )
-
-    def media(queue: JobQueue) -> MediaService:
-        return MediaService(
-            queue,
-            cache=MediaInfoCache(None),
-            thumbnail_dir=tmp_path / "thumbs",
-            temp_dir=local.base_path / "temp",
-        )
-
-    def opened(remote: S3StorageBackend | None = None) -> Any:
-        return opened_window(qtbot.addWidget, local, remote or make_s3(), media=media)
-
-    return opened
 
 
 # --------------------------------------------------------------------------- user gestures

@@ -8,24 +8,18 @@ a real JPEG thumbnail).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PySide6.QtCore import QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
-from pytestqt.qtbot import QtBot
 
-from app.services.media import MediaService
-from app.services.transfers import JobQueue
 from app.views.elided_label import ElidedLabel
-from file_storage import LocalStorageBackend, S3StorageBackend
-from file_storage.media import MediaInfoCache
+from file_storage import LocalStorageBackend
 from tests.conftest import MakeS3
-from tests.gui.helpers_window import Harness, opened_window, wait_until
+from tests.gui.helpers_window import OpenWindow, wait_until
 from tests.gui.test_pointing import click_row
 from tests.gui.test_translations import installed
 from tests.media.conftest import make_clip
@@ -33,36 +27,6 @@ from tests.media.conftest import make_clip
 USER = "users/user_000021"
 RECS = f"{USER}/recordings"
 LONG = "a-recording-whose-name-is-far-too-long-for-any-column-of-this-window-to-hold-whole"
-OpenWindow = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
-    async with LocalStorageBackend(tmp_path / "store") as backend:
-        yield backend
-
-
-@pytest.fixture
-def open_window(
-    qtbot: QtBot, local: LocalStorageBackend, make_s3: MakeS3, tmp_path: Path
-) -> OpenWindow:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
-    )
-
-    def media(queue: JobQueue) -> MediaService:
-        return MediaService(
-            queue,
-            cache=MediaInfoCache(None),
-            thumbnail_dir=tmp_path / "thumbs",
-            temp_dir=local.base_path / "temp",
-        )
-
-    def opened(remote: S3StorageBackend) -> Any:
-        return opened_window(qtbot.addWidget, local, remote, media=media)
-
-    return opened
 
 
 @pytest.fixture(params=["en", "ru"])

@@ -7,60 +7,22 @@ rows clicked with the mouse, and the test reads the Status texts the user reads.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from pytestqt.qtbot import QtBot
 
 from app.models.storage_tree import STATUS_COLUMN
-from app.services.media import MediaService
-from app.services.transfers import JobQueue
 from app.views.tree_pane import TreePane
-from file_storage import LocalStorageBackend, S3StorageBackend
-from file_storage.media import MediaInfoCache
+from file_storage import LocalStorageBackend
 from tests.conftest import MakeS3
-from tests.gui.helpers_window import Harness, opened_window, wait_until
+from tests.gui.helpers_window import Harness, OpenWindow, wait_until
 from tests.gui.test_pointing import click_row, confirmation, context_menu
 from tests.media.conftest import make_clip
 
 USER = "users/user_000011"
 RECS = f"{USER}/recordings"
 REC = f"{RECS}/big-450"
-OpenWindow = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
-
-
-@pytest.fixture
-async def local(tmp_path: Path) -> AsyncIterator[LocalStorageBackend]:
-    async with LocalStorageBackend(tmp_path / "store") as backend:
-        yield backend
-
-
-@pytest.fixture
-def open_window(
-    qtbot: QtBot, local: LocalStorageBackend, make_s3: MakeS3, tmp_path: Path
-) -> OpenWindow:
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(
-        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
-    )
-
-    def media(queue: JobQueue) -> MediaService:
-        return MediaService(
-            queue,
-            cache=MediaInfoCache(None),
-            thumbnail_dir=tmp_path / "thumbs",
-            temp_dir=local.base_path / "temp",
-        )
-
-    def opened(remote: S3StorageBackend) -> Any:
-        return opened_window(qtbot.addWidget, local, remote, media=media)
-
-    return opened
 
 
 def status(pane: TreePane, path: str) -> str | None:
