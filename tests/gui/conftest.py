@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,41 @@ def collect_garbage_on_the_gui_thread() -> Iterator[None]:
     gc.collect()
     yield
     gc.collect()
+
+
+class _NestedLoopWitness(logging.Handler):
+    """Remembers qasync's report of a task stepped inside another task's nested Qt loop."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" {record.exc_info[1]}"
+        if "Cannot enter into task" in text:
+            self.seen.append(text)
+
+
+@pytest.fixture(autouse=True)
+def no_modal_loop_inside_a_task() -> Iterator[None]:
+    """Fail, by name, a test that opened a modal dialog from inside its coroutine.
+
+    The dialog's nested loop then steps other tasks while the test's task is current; asyncio
+    refuses (``Cannot enter into task``) and that task never wakes again, so the loop hangs
+    when the test ends. Use ``click_from_qt`` (helpers_window) to click as the user does.
+    """
+    witness = _NestedLoopWitness()
+    logger = logging.getLogger("qasync")
+    logger.addHandler(witness)
+    yield
+    logger.removeHandler(witness)
+    if witness.seen:
+        pytest.fail(
+            "a modal dialog ran its loop inside the test's task (use click_from_qt): "
+            + witness.seen[0][:300]
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

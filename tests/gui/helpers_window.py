@@ -335,6 +335,24 @@ class ModalAnswer:
             raise self.error
         assert self.error is None, self.error
 
+    async def answered(self, timeout: float = 15.0) -> None:
+        """Wait (on the loop) until the dialog was answered, then :meth:`check`."""
+        await wait_until(lambda: self.done, timeout, "the modal dialog to be answered")
+        self.check()
+
+
+def click_from_qt(widget: QWidget) -> None:
+    """Click ``widget`` from a Qt timer, as a user's click arrives: outside any asyncio task.
+
+    A click that opens a modal dialog (``QMessageBox.question``, ``exec()``) runs the dialog's
+    nested event loop inside whatever called it. Called from a test coroutine, that is inside
+    the test's task: qasync then cannot step any other task (``Cannot enter into task``), loses
+    its wake-up, and the loop hangs at teardown. From a timer the nested loop runs where the
+    app's own does. Create the :class:`ModalAnswer` after this call (its first poll then runs
+    inside the dialog's loop, not on an already open modal parent) and ``await answer.answered()``.
+    """
+    QTimer.singleShot(0, lambda: QTest.mouseClick(widget, Qt.MouseButton.LeftButton))
+
 
 def click_button(dialog: QWidget, text: str) -> None:
     """Click the dialog's button labelled ``text`` with the mouse."""

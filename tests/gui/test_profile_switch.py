@@ -38,7 +38,7 @@ from app.workspace import Workspace, WorkspaceHost, build_workspace
 from file_storage import LocalStorageBackend, S3StorageBackend
 from file_storage.sandbox import SeaweedSandbox
 from tests.conftest import TEST_BUCKET
-from tests.gui.helpers_window import ModalAnswer, click_button, wait_until
+from tests.gui.helpers_window import ModalAnswer, click_button, click_from_qt, wait_until
 
 TIMEOUT = 30.0
 
@@ -182,9 +182,9 @@ async def test_a_profile_saved_without_a_keyring_leaves_the_demo_in_use(
         assert [p.name for p in saved.profiles] == ["Lectures"]  # kept, to fix later
         assert saved.active_id is None
         # Close: the typed secret is still in the form (nowhere else), so the dialog asks.
-        answer = ModalAnswer(lambda box: click_button(box, "Yes"))
-        click(qtbot, child(dialog, QPushButton, "closeButton"))  # type: ignore[arg-type]
-        answer.check()
+        click_from_qt(child(dialog, QPushButton, "closeButton"))  # type: ignore[arg-type]
+        answer = ModalAnswer(lambda box: click_button(box, "Yes"))  # polls after the click
+        await answer.answered()
         assert flow.dialog is None
         await close_app(host)
     finally:
@@ -267,9 +267,9 @@ async def test_without_a_keyring_the_secret_can_serve_this_session_only(
             for p in config.rglob("*")
             if p.is_file()
         )
-        answer = ModalAnswer(lambda box: click_button(box, "Yes"))
-        click(qtbot, child(dialog, QPushButton, "closeButton"))  # type: ignore[arg-type]
-        answer.check()
+        click_from_qt(child(dialog, QPushButton, "closeButton"))  # type: ignore[arg-type]
+        answer = ModalAnswer(lambda box: click_button(box, "Yes"))  # polls after the click
+        await answer.answered()
         await close_app(host)
     finally:
         await asyncio.to_thread(demo.stop)

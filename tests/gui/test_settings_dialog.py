@@ -16,7 +16,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.backends.SecretService import Keyring as SecretServiceKeyring
-from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
+from PySide6.QtCore import QObject, Qt, SignalInstance
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -381,15 +381,11 @@ async def test_an_unreachable_endpoint_is_named(
     fill_connection(
         qtbot, dialog, endpoint="http://127.0.0.1:9", key="AKID", secret=PLANTED, bucket="b"
     )
-    ticks: list[int] = []
-    timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(1))
-    timer.start(5)
+    # A refused port answers at once, so nothing is said here about Qt ticking meanwhile (that
+    # depended on the machine's speed); the frozen-server tests cover a long wait.
     ok, text = await run_connection_test(qtbot, dialog)
-    timer.stop()
     assert not ok
     assert text.startswith("Cannot reach the server")
-    assert len(ticks) >= 3  # Qt kept running while the test waited on the network
 
 
 async def test_invalid_fields_are_named_before_any_request(
