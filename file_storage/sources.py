@@ -133,6 +133,12 @@ class FileSource:
         assert self._identity is not None, "FileSource used outside its 'async with' block"
         return self._identity.size
 
+    @property
+    def mtime_ns(self) -> int:
+        """The file's modification time when it was opened (recorded as ``mtime`` on S3)."""
+        assert self._identity is not None, "FileSource used outside its 'async with' block"
+        return self._identity.mtime_ns
+
     async def read_at(self, offset: int, length: int) -> bytes:
         assert self._fd is not None
         if self._content is not None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -321,6 +323,37 @@ class StorageBackend(abc.ABC):
     @abc.abstractmethod
     async def delete(self, path: str) -> None:
         """Delete ``path``; a missing path is not an error (idempotent)."""
+
+    async def copy(self, source: str, target: str) -> str:
+        """Copy the file ``source`` to ``target`` in this store; return where it went.
+
+        The original name and the modification time go with it. This default streams through
+        this computer (a local store reads its file in place); S3 copies server-side.
+
+        Raises:
+            ObjectNotFoundError: Nothing is stored at ``source``.
+        """
+        info = await self.stat(source)
+        validate_path(target)
+        local = await self.local_file(source)
+        if local is not None:
+            where = await self.upload_file(target, local, original_name=info.original_name)
+        else:
+            with tempfile.TemporaryDirectory(prefix="leap-copy-") as folder:
+                spool = Path(folder) / "copy"
+                await self.download_file(source, spool)
+                where = await self.upload_file(target, spool, original_name=info.original_name)
+        copied = await self.local_file(target)
+        if copied is not None and local is not None:
+            mtime_ns = local.stat().st_mtime_ns
+            os.utime(copied, ns=(mtime_ns, mtime_ns))
+        return where
+
+    async def delete_files(self, files: list[ObjectInfo]) -> int:
+        """Delete these listed files (S3: in batches); return how many were deleted."""
+        for info in files:
+            await self.delete(info.path)
+        return len(files)
 
     async def exists(self, path: str) -> bool:
         """Tell whether a file is stored at ``path``."""

@@ -42,6 +42,7 @@ from file_storage.backends.base import (
     StorageBackend,
     check_write_condition,
 )
+from file_storage.backends.interop import mtime_metadata, object_mtime_ns, set_local_mtime
 from file_storage.backends.s3_conditional import WriteCondition
 from file_storage.backends.s3_conditional import probe as probe_conditional_writes
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
@@ -652,7 +653,7 @@ class S3StorageBackend(StorageBackend):
         sha256 = await source.sha256()
         old_size = await self._existing_size(key) if self._tracks_usage() else 0
         async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
-            metadata = {SHA256_METADATA: sha256, **named}
+            metadata = {SHA256_METADATA: sha256, **named, **mtime_metadata(source)}
             extra: dict[str, Any] = {"Metadata": metadata}
             content_type, _ = mimetypes.guess_type(rel)
             if content_type:
@@ -980,6 +981,106 @@ class S3StorageBackend(StorageBackend):
         await self.call("delete_object", key, Bucket=self.bucket_name, Key=key)
         self.quota.record_delta(-size)
 
+    #: Above this size a copy is made of ranged part copies (CopyObject's limit is 5 GiB).
+    single_copy_limit = 5 * 1024**3
+
+    async def copy(self, source: str, target: str) -> str:
+        """Copy ``source`` to ``target`` inside the bucket, server-side (no bytes through us).
+
+        Metadata (SHA-256, original name, mtime) is kept. Up to :attr:`single_copy_limit` one
+        CopyObject; above, a multipart upload of ``UploadPartCopy`` ranges.
+
+        Raises:
+            ObjectNotFoundError: Nothing is stored at ``source``.
+        """
+        src_rel, dst_rel = validate_path(source), validate_path(target)
+        src_key, dst_key = self.key_for(src_rel), self.key_for(dst_rel)
+        head = await self._head(src_key)
+        size = int(head.get("ContentLength", 0))
+        old_size = await self._existing_size(dst_key) if self._tracks_usage() else 0
+        copy_source = {"Bucket": self.bucket_name, "Key": src_key}
+        async with self.quota.reserve(max(0, size - old_size), path=dst_rel) as reservation:
+            if size <= self.single_copy_limit:
+                await self.call(
+                    "copy_object",
+                    dst_key,
+                    Bucket=self.bucket_name,
+                    Key=dst_key,
+                    CopySource=copy_source,
+                    MetadataDirective="COPY",
+                )
+            else:
+                await self._copy_in_parts(copy_source, dst_key, head, size)
+            reservation.commit(size - old_size)
+        logger.info("s3 copy %s -> %s (%s, server-side)", src_key, dst_key, human_size(size))
+        return dst_key
+
+    async def _copy_in_parts(
+        self, copy_source: dict[str, str], key: str, head: dict[str, Any], size: int
+    ) -> None:
+        part = max(self.tuning.part_size, -(-size // 10_000), 5 * 1024 * 1024)
+        extra: dict[str, Any] = {"Metadata": dict(head.get("Metadata") or {})}
+        if head.get("ContentType"):
+            extra["ContentType"] = head["ContentType"]
+        created = await self.call(
+            "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
+        )
+        upload_id = created["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, part), start=1):
+                answer = await self.call(
+                    "upload_part_copy",
+                    key,
+                    Bucket=self.bucket_name,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=copy_source,
+                    CopySourceRange=f"bytes={start}-{min(start + part, size) - 1}",
+                )
+                parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+            await self.call(
+                "complete_multipart_upload",
+                key,
+                Bucket=self.bucket_name,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            await self._abort(key, upload_id)
+            raise
+
+    async def delete_files(self, files: list[ObjectInfo]) -> int:
+        """Delete many files with DeleteObjects (1000 per request); return how many.
+
+        Raises:
+            StorageError: The server refused some deletes (the first is named).
+        """
+        deleted = 0
+        for start in range(0, len(files), 1000):
+            batch = files[start : start + 1000]
+            keys = [{"Key": self.key_for(validate_path(info.path))} for info in batch]
+            answer = await self.call(
+                "delete_objects",
+                keys[0]["Key"] if keys else None,
+                Bucket=self.bucket_name,
+                Delete={"Objects": keys, "Quiet": True},
+            )
+            errors = answer.get("Errors") or []
+            failed = {error.get("Key") for error in errors}
+            gone = [info for info, key in zip(batch, keys, strict=True) if key["Key"] not in failed]
+            self.quota.record_delta(-sum(info.size for info in gone))
+            deleted += len(gone)
+            if errors:
+                first = errors[0]
+                raise StorageError(
+                    f"The server refused to delete {len(errors)} file(s), first "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".strip()
+                )
+        return deleted
+
     # ----------------------------------------------------------------- reads
 
     async def download_file(
@@ -1016,6 +1117,7 @@ class S3StorageBackend(StorageBackend):
             body.close()
         if result is None:
             result = await self._download_ranged(key, info, plan, target, progress)
+        set_local_mtime(target, object_mtime_ns(head))  # as rclone / aws s3 sync do
         self.stats.bytes_downloaded += info.size
         elapsed = time.monotonic() - started
         logger.info(

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from file_storage.cli.runner import is_quiet
 from file_storage.units import human_size
 
 stderr_console = Console(stderr=True)
@@ -44,11 +45,13 @@ class BarUpdate(Protocol):
 
 
 @contextmanager
-def transfer_bar(label: str, total: int) -> Iterator[BarUpdate]:
+def transfer_bar(label: str, total: int, *, quiet: bool | None = None) -> Iterator[BarUpdate]:
     """Show a bar for one transfer and yield the callback that drives it.
 
-    The callback is also a valid ``progress`` callback for the backends (bytes done).
+    The callback is also a valid ``progress`` callback for the backends (bytes done). Hidden
+    with ``-q`` (``quiet=None`` asks the command line) and when stderr is not a terminal.
     """
+    quiet = is_quiet() if quiet is None else quiet
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -56,7 +59,7 @@ def transfer_bar(label: str, total: int) -> Iterator[BarUpdate]:
         BinarySpeedColumn(),
         TimeRemainingColumn(),
         console=stderr_console,
-        disable=not sys.stderr.isatty(),
+        disable=quiet or not sys.stderr.isatty(),
         transient=False,
     )
     with progress:

@@ -4,6 +4,7 @@ coroutine with Ctrl-C and SIGTERM turned into a clean cancel."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -28,8 +29,9 @@ INTERRUPTED = "interrupted; partial transfers were cleaned up."
 class CliState:
     """What the group options decided, handed to each command."""
 
-    def __init__(self, env_file: Path | None) -> None:
+    def __init__(self, env_file: Path | None, *, quiet: bool = False) -> None:
         self.env_file = env_file
+        self.quiet = quiet
 
     def settings(self) -> StorageSettings:
         if self.env_file is not None:
@@ -37,6 +39,29 @@ class CliState:
                 raise ConfigurationError(f"env file not found: {self.env_file}")
             return StorageSettings(_env_file=self.env_file)  # type: ignore[call-arg]
         return StorageSettings()
+
+
+def is_quiet() -> bool:
+    """Whether ``-q`` was given (no progress bars, no summaries; data and errors still print)."""
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(CliState) if ctx is not None else None
+    return bool(state is not None and state.quiet)
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """Print an informational line (a summary, a plan) unless ``-q`` was given."""
+    if not is_quiet():
+        click.echo(message, err=err)
+
+
+def warn(message: str) -> None:
+    """Print ``leap-storage: warning: ...`` on stderr (also with ``-q``)."""
+    click.echo(f"leap-storage: warning: {redact(message)}", err=True)
+
+
+def print_json(data: object) -> None:
+    """Print one JSON document on stdout (the ``--json`` output of every command)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def fail(message: str) -> None:

@@ -110,6 +110,7 @@ async def migrate(
     trash_days: float | None = 30.0,
     on_progress: Callable[[MigrationProgress], None] | None = None,
     on_plan: Callable[[SyncPlan], None] | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> MigrationReport:
     """Copy every file of one side to the other; see the module docstring.
 
@@ -121,6 +122,7 @@ async def migrate(
         runner: Runs each copy (the app's job queue, or :func:`direct_runner`).
         on_progress: Called after each file and during transfers.
         on_plan: Called with the plan before anything is copied.
+        keep: Only paths it accepts are migrated (the command line's --include/--exclude).
 
     Raises:
         StorageError: A side could not be listed.
@@ -130,6 +132,8 @@ async def migrate(
     started = time.monotonic()
     upward = to == "remote"
     comparison = await compare(local, remote, index)
+    if keep is not None:
+        comparison.entries = [entry for entry in comparison.entries if keep(entry.path)]
     plan = build_plan(
         comparison, SyncMode.UPLOAD if upward else SyncMode.DOWNLOAD, max_delete_percent=100
     )

@@ -152,7 +152,7 @@ def test_cli_diff_and_sync(cli_env: dict[str, str], tmp_path: Path) -> None:
     runner = CliRunner()
 
     diff = runner.invoke(cli, ["diff"], env=cli_env)
-    assert diff.exit_code == 0, diff.output
+    assert diff.exit_code == 1, diff.output  # the sides differ, as diff(1) says
     assert diff.output.count("only-local      users/") == 3
     assert "3 only-local" in diff.output
 
