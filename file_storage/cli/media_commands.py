@@ -155,7 +155,14 @@ def job_options(command: F) -> F:
 def register(group: click.Group) -> None:
     """Add the ``media`` command group to ``leap-storage``."""
 
-    @group.group("media")
+    @group.group(
+        "media",
+        epilog="""\b
+Examples:
+  leap-storage media probe users/user_000042/recordings/rec-1/source.mp4 --json
+  leap-storage media --download transcode users/user_000042/rec-1/source.mp4 --preset 720p
+""",
+    )
     @click.option("--no-cache", is_flag=True, help=NO_CACHE_HELP)
     @click.option(
         "--download",
@@ -167,7 +174,13 @@ def register(group: click.Group) -> None:
         """Probe, thumbnail, extract audio from or transcode a stored recording with ffmpeg."""
         ctx.obj = MediaOptions(ctx.obj, cache=not no_cache, stream=not download)
 
-    @media.command("probe")
+    @media.command(
+        "probe",
+        epilog="""\b
+Examples:
+  leap-storage media probe users/user_000042/recordings/rec-1/source.mp4 --json
+""",
+    )
     @job_options
     @click.argument("key")
     @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -179,7 +192,13 @@ def register(group: click.Group) -> None:
         assert isinstance(info, MediaInfo)
         print_info(key, info, as_json)
 
-    @media.command("thumbnail")
+    @media.command(
+        "thumbnail",
+        epilog="""\b
+Examples:
+  leap-storage media thumbnail users/user_000042/recordings/rec-1/source.mp4 --at 12.5
+""",
+    )
     @job_options
     @click.argument("key")
     @click.option("--at", type=float, help="Seconds into the video (default: 10% of it).")
@@ -209,7 +228,13 @@ def register(group: click.Group) -> None:
         assert isinstance(result, MediaResult)
         report(result)
 
-    @media.command("extract-audio")
+    @media.command(
+        "extract-audio",
+        epilog="""\b
+Examples:
+  leap-storage media extract-audio users/user_000042/recordings/rec-1/source.mp4 --format mp3
+""",
+    )
     @job_options
     @click.argument("key")
     @click.option(
@@ -240,7 +265,13 @@ def register(group: click.Group) -> None:
         assert isinstance(result, MediaResult)
         report(result)
 
-    @media.command("transcode")
+    @media.command(
+        "transcode",
+        epilog="""\b
+Examples:
+  leap-storage media transcode users/user_000042/recordings/rec-1/source.mp4 --preset 720p
+""",
+    )
     @job_options
     @click.argument("key")
     @click.option(

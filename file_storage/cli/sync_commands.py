@@ -519,7 +519,13 @@ def migrate_command(
     sys.exit(run_with_pair(state, action))
 
 
-@click.command("rebuild-index")
+@click.command(
+    "rebuild-index",
+    epilog="""\b
+Examples:
+  leap-storage rebuild-index && leap-storage diff
+""",
+)
 @click.pass_obj
 def rebuild_index_command(state: CliState) -> None:
     """Move the sync index aside (kept, renamed) and start a fresh, empty one.
