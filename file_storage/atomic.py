@@ -11,6 +11,11 @@ outside any store (``leap-storage get KEY ./file``) could share its name with a 
 carries an extended attribute naming it (:data:`MARKER_XATTR`); nothing is ever hidden or deleted
 by its name alone, only when that mark proves it is ours. On a filesystem without extended
 attributes such a leftover is simply left alone.
+
+A download may keep its temp file for a later run to resume (:data:`RESUME_XATTR`, a small record
+of which object and which byte ranges are on disk, written as the bytes land): such a leftover is
+adopted by the next download of the same object in that folder (:func:`find_resumable`,
+``AtomicFile(resume_from=...)``) and survives sweeps for :data:`RESUME_KEEP_S`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import contextlib
 import errno
 import itertools
+import json
 import logging
 import os
 import secrets
@@ -48,6 +54,10 @@ PARTIAL_SUFFIX = ".leap-partial"
 MAX_NAME_BYTES = 255
 #: Set on every temp file created beside its target: the proof that the file is ours.
 MARKER_XATTR = "user.leap.partial"
+#: The resume record of a kept download temp file (JSON: the object and the byte ranges on disk).
+RESUME_XATTR = "user.leap.resume"
+#: A dead writer's temp file with a resume record is kept this long for a resume, then swept.
+RESUME_KEEP_S = 24 * 3600.0
 #: A folder is swept for leftovers of dead writers at most this often per process: sweeping lists
 #: the whole folder, so doing it for every file of a 1000-file download would cost O(n^2).
 SWEEP_INTERVAL_S = 60.0
@@ -58,6 +68,8 @@ _name_tag = secrets.token_hex(2)
 _name_counter = itertools.count()
 _swept: dict[Path, float] = {}
 _swept_lock = threading.Lock()
+#: Temp files this process kept for a resume (after a lost connection): free to adopt now.
+_released: set[str] = set()
 
 
 def _after_fork() -> None:
@@ -65,6 +77,7 @@ def _after_fork() -> None:
     _name_tag = secrets.token_hex(2)
     _name_counter = itertools.count()
     _swept.clear()
+    _released.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -191,7 +204,7 @@ def remove_stale_partials(target: Path, *, any_target: bool = False) -> int:
         name = entry.name
         if not (name.startswith(prefix) and name.endswith(PARTIAL_SUFFIX)):
             continue
-        if _dead_writer(_tag_of(name)) and is_ours(entry.path):
+        if _dead_writer(_tag_of(name)) and is_ours(entry.path) and not _kept_for_resume(entry.path):
             try:
                 os.unlink(entry.path)
                 removed += 1
@@ -199,6 +212,68 @@ def remove_stale_partials(target: Path, *, any_target: bool = False) -> int:
             except OSError:
                 pass
     return removed
+
+
+def read_resume_record(path: Path | str) -> dict[str, Any] | None:
+    """The resume record of a temp file, or ``None`` (none, unreadable or not JSON)."""
+    try:
+        raw = os.getxattr(path, RESUME_XATTR, follow_symlinks=False)
+        record = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_resume_record(fd: int, record: dict[str, Any]) -> bool:
+    """Attach ``record`` to an open temp file; ``False`` where xattrs are not supported."""
+    try:
+        os.setxattr(fd, RESUME_XATTR, json.dumps(record, separators=(",", ":")).encode())
+    except OSError:
+        return False
+    return True
+
+
+def _kept_for_resume(path: str) -> bool:
+    """Whether a dead writer's temp file is a download kept for a resume, and young enough."""
+    if read_resume_record(path) is None:
+        return False
+    try:
+        age = time.time() - os.stat(path, follow_symlinks=False).st_mtime
+    except OSError:
+        return False
+    return age < RESUME_KEEP_S
+
+
+def find_resumable(
+    folder: Path, matches: Callable[[dict[str, Any]], bool]
+) -> tuple[Path, dict[str, Any]] | None:
+    """A kept download temp file in ``folder`` whose resume record ``matches``, if any.
+
+    Only files proven ours (:func:`is_ours`) whose writer is gone (or that this process released
+    after a lost connection) are candidates, so a running download is never taken over. Blocking.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return None
+    for entry in entries:
+        if not is_partial(entry.name) or not is_ours(entry.path):
+            continue
+        if entry.path not in _released and not _dead_writer(_tag_of(entry.name)):
+            continue
+        record = read_resume_record(entry.path)
+        if record is not None and matches(record):
+            return Path(entry.path), record
+    return None
+
+
+def discard_partial(path: Path) -> None:
+    """Remove a kept temp file that will not be resumed (only one proven ours). Blocking."""
+    _released.discard(str(path))
+    if is_ours(path):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            logger.info("Removed kept partial file %s", path)
 
 
 def translate_os_error(exc: OSError, path: Path | str, action: str) -> StorageError:
@@ -241,20 +316,38 @@ class AtomicFile:
     Write with :meth:`write` (sequential) or :meth:`write_at` (positional, for parallel ranged
     downloads), then leave the block normally to commit; an exception or a cancel removes the temp
     file and leaves ``target`` as it was. Blocking calls run in worker threads.
+
+    Args:
+        resume_from: A kept temp file (from :func:`find_resumable`) to continue instead of a new
+            one: it is renamed to this writer's name, so no other writer can take it. If it is
+            gone by then, a fresh file is made (:attr:`resumed` tells which).
+        keep_on: Errors for which the temp file is kept for a later resume instead of removed
+            (a lost connection); never a cancel.
     """
 
     def __init__(
-        self, target: Path, *, expected_size: int | None = None, temp_dir: Path | None = None
+        self,
+        target: Path,
+        *,
+        expected_size: int | None = None,
+        temp_dir: Path | None = None,
+        resume_from: Path | None = None,
+        keep_on: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self.target = target
         self.temp_dir = temp_dir
         self.temp_path = partial_name_for(target, temp_dir)
         self._expected_size = expected_size
+        self._resume_from = resume_from
+        self._keep_on = keep_on
+        self.resumed = False
         self._fd: int | None = None
         self._created = False
         self._offset = 0
         self._calls = ThreadCalls()
         self.bytes_written = 0
+        #: Bytes of a resumed temp file used as they were (see :meth:`count_kept`).
+        self.kept_bytes = 0
 
     async def __aenter__(self) -> AtomicFile:
         try:
@@ -270,12 +363,16 @@ class AtomicFile:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             # Create first, check space second: a read-only folder must say "permission
             # denied", not "disk full".
-            self._fd = self._create_temp()
+            self._fd = self._adopt() if self._resume_from is not None else None
+            self.resumed = self._fd is not None
+            if self._fd is None:
+                self._fd = self._create_temp()
             self._created = True
             if self.temp_dir is None:
                 _mark(self._fd, self.temp_path)
             if self._expected_size:
-                ensure_free_space(self.target.parent, self._expected_size)
+                if not self.resumed:
+                    ensure_free_space(self.target.parent, self._expected_size)
                 _preallocate(self._fd, self._expected_size)
         except OSError as exc:
             self._discard()
@@ -296,6 +393,27 @@ class AtomicFile:
                 if self.temp_dir is None or attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _adopt(self) -> int | None:
+        """Take over the kept temp file: rename it to this writer's name, then open it."""
+        assert self._resume_from is not None
+        source = str(self._resume_from)
+        try:
+            os.rename(source, self.temp_path)  # atomic: of two adopters, one wins
+        except OSError:
+            return None
+        _released.discard(source)
+        try:
+            return os.open(self.temp_path, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp_path)
+            return None
+
+    def count_kept(self, size: int) -> None:
+        """Count ``size`` bytes of a resumed file as written (they are on disk already)."""
+        self.bytes_written += size
+        self.kept_bytes += size
 
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run a blocking call on this file (hashing it back, say) in a tracked worker thread."""
@@ -344,6 +462,9 @@ class AtomicFile:
         tb: TracebackType | None,
     ) -> None:
         if exc_type is not None:
+            if exc is not None and self._keep_on is not None and self._keep_on(exc):
+                await self._keep_when_idle()
+                return
             await self._discard_when_idle()
             return
         try:
@@ -360,6 +481,21 @@ class AtomicFile:
         await self._calls.settle()
         await asyncio.shield(self._calls.run(self._discard))
 
+    async def _keep_when_idle(self) -> None:
+        """Close the temp file but keep it (with its resume record) for a later run."""
+        await self._calls.settle()
+        await asyncio.shield(self._calls.run(self._keep))
+
+    def _keep(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        if self._created:
+            _released.add(str(self.temp_path))
+            self._created = False
+            logger.info("Kept partial file %s for a resume", self.temp_path)
+
     def _commit(self) -> None:
         assert self._fd is not None
         if self._expected_size is not None and self.bytes_written != self._expected_size:
@@ -369,8 +505,10 @@ class AtomicFile:
                 path=str(self.target),
             )
         try:
+            # The final file is the user's, not a temp file any more.
+            with contextlib.suppress(OSError):
+                os.removexattr(self._fd, RESUME_XATTR)
             if self.temp_dir is None:
-                # The final file is the user's, not a temp file any more.
                 with contextlib.suppress(OSError):
                     os.removexattr(self._fd, MARKER_XATTR)
             os.fsync(self._fd)

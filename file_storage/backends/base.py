@@ -74,6 +74,9 @@ class DownloadResult:
             with the object's real part layout).
         unverified_reason: Why nothing could be proven (an SSE-KMS ETag and no recorded
             SHA-256...); ``None`` when ``checks`` is not empty. Callers must show it.
+        resumed_bytes: Bytes kept from an interrupted earlier download of the same object
+            (re-hashed for the proof, not fetched again).
+        resume_note: Why a kept partial file was not used (the object changed...), if so.
     """
 
     path: str
@@ -82,6 +85,8 @@ class DownloadResult:
     etag: str | None = None
     checks: tuple[str, ...] = ()
     unverified_reason: str | None = None
+    resumed_bytes: int = 0
+    resume_note: str | None = None
 
     @property
     def verified(self) -> bool:

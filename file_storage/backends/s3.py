@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import mimetypes
@@ -33,7 +34,7 @@ from aiobotocore.config import AioConfig
 from botocore.exceptions import NoCredentialsError
 from pydantic import SecretStr
 
-from file_storage.atomic import AtomicFile
+from file_storage.atomic import AtomicFile, discard_partial, find_resumable
 from file_storage.backends.base import (
     CheckResult,
     DownloadResult,
@@ -62,6 +63,7 @@ from file_storage.backends.s3_tls import session_class, verified_ssl_context
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
+    RangeRecord,
     choose_part_size,
     download_ranges,
     is_transient,
@@ -77,13 +79,17 @@ from file_storage.backends.s3_verify import (
     opaque_etag_reason,
 )
 from file_storage.errors import (
+    ChecksumMismatchError,
     ConfigurationError,
+    EndpointUnreachableError,
     InvalidPathError,
     NotSupportedError,
     ObjectChangedError,
     ObjectNotFoundError,
+    ServiceUnavailableError,
     SourceChangedError,
     StorageError,
+    TLSVerificationError,
     WriteConflictError,
 )
 from file_storage.paths import check_original_name, join_key, validate_path
@@ -1097,28 +1103,43 @@ class S3StorageBackend(StorageBackend):
         key = self.key_for(rel)
         target = Path(local_path)
         started = time.monotonic()
-        # One plain GET answers size, ETag and metadata (no HEAD first). An object that fits
-        # in one part is read from it; a bigger one is fetched in parallel ranges instead.
-        fast = await self._fast_ops()
-        head, body = await fast.open_get("get_object", key, {})
-        try:
+        identity = self._resume_identity(key)
+        kept = await asyncio.to_thread(
+            find_resumable, target.parent, lambda record: _same_object(record, identity)
+        )
+        result: DownloadResult | None = None
+        if kept is not None:
+            # An interrupted download of this object left its temp file here: a HEAD (no body
+            # to throw away) tells whether it is still the same version, then ranges resume it.
+            try:
+                head = await self._head(key)
+            except ObjectNotFoundError:
+                await asyncio.to_thread(discard_partial, kept[0])
+                raise
             info = _info_from_head(rel, head)
             plan = await self._proof_plan(rel, info, head)
-        except BaseException:
-            body.close()
-            raise
-        result: DownloadResult | None = None
-        if info.size <= self.tuning.part_size:
-            try:
-                result = await self._download_whole(key, info, plan, body, target, progress)
-            finally:
-                body.close()
         else:
-            body.close()
+            # One plain GET answers size, ETag and metadata (no HEAD first). An object that
+            # fits in one part is read from it; a bigger one is fetched in parallel ranges.
+            fast = await self._fast_ops()
+            head, body = await fast.open_get("get_object", key, {})
+            try:
+                info = _info_from_head(rel, head)
+                plan = await self._proof_plan(rel, info, head)
+            except BaseException:
+                body.close()
+                raise
+            if info.size <= self.tuning.part_size:
+                try:
+                    result = await self._download_whole(key, info, plan, body, target, progress)
+                finally:
+                    body.close()
+            else:
+                body.close()
         if result is None:
-            result = await self._download_ranged(key, info, plan, target, progress)
+            result = await self._download_ranged(key, info, plan, target, progress, kept)
         set_local_mtime(target, object_mtime_ns(head))  # as rclone / aws s3 sync do
-        self.stats.bytes_downloaded += info.size
+        self.stats.bytes_downloaded += info.size - result.resumed_bytes
         elapsed = time.monotonic() - started
         logger.info(
             "s3 download key=%s bytes=%d %.2fs (%s/s) proof=%s",
@@ -1215,7 +1236,10 @@ class S3StorageBackend(StorageBackend):
         plan: _ProofPlan,
         target: Path,
         progress: ProgressCallback | None,
+        kept: tuple[Path, dict[str, Any]] | None = None,
     ) -> DownloadResult:
+        """Fetch in parallel ranges; with ``kept`` (a temp file left by an interrupted download
+        of this object), only what it lacks, if it is still the same version."""
         # Parts up to a few part sizes are fetched as one range each, their MD5s computed as
         # the bytes arrive (in parallel); bigger parts (a 1 GiB single-part upload...) would
         # leave the download with too few streams, so they are split and hashed in order.
@@ -1225,7 +1249,58 @@ class S3StorageBackend(StorageBackend):
             if plan.layout is not None and in_stream
             else plain_regions(info.size, self.tuning.part_size)
         )
-        async with AtomicFile(target, expected_size=info.size) as out:
+        identity = self._resume_identity(key)
+        note: str | None = None
+        version = (plan.etag, info.size)
+        if kept is not None and (kept[1].get("etag"), kept[1].get("size")) != version:
+            # If-Match in effect: the kept bytes belong to another version of the object.
+            note = "the object changed since the interrupted download; started again from zero"
+            logger.warning("%s: %s", key, note)
+            await asyncio.to_thread(discard_partial, kept[0])
+            kept = None
+        try:
+            return await self._fetch_ranges(
+                key, info, plan, target, progress, regions, in_stream, identity, kept, note
+            )
+        except ChecksumMismatchError as exc:
+            if kept is None:
+                raise
+            # The kept bytes did not pass the final proof (damaged on disk, or by a writer that
+            # was not us): they were discarded with the temp file; fetch everything once more.
+            note = f"the kept partial file failed the final proof ({exc}), so it was fetched again"
+            logger.warning("%s: %s", key, note)
+            return await self._fetch_ranges(
+                key, info, plan, target, progress, regions, in_stream, identity, None, note
+            )
+
+    def _resume_identity(self, key: str) -> dict[str, Any]:
+        """What a kept temp file's record names: bucket and key (no endpoint: the same store may
+        be reached through another URL; the ETag and the final proof decide what is kept)."""
+        return {"v": 1, "bucket": self.bucket_name, "key": key}
+
+    async def _fetch_ranges(
+        self,
+        key: str,
+        info: ObjectInfo,
+        plan: _ProofPlan,
+        target: Path,
+        progress: ProgressCallback | None,
+        regions: list[tuple[int, int]],
+        in_stream: bool,
+        identity: dict[str, Any],
+        kept: tuple[Path, dict[str, Any]] | None,
+        note: str | None,
+    ) -> DownloadResult:
+        async with AtomicFile(
+            target,
+            expected_size=info.size,
+            resume_from=kept[0] if kept is not None else None,
+            keep_on=_worth_resuming,
+        ) as out:
+            done = _kept_ranges(kept[1]) if kept is not None and out.resumed else []
+            record = await out.run(
+                RangeRecord, out, {**identity, "etag": plan.etag, "size": info.size}, done
+            )
             digests = await download_ranges(
                 self,
                 bucket=self.bucket_name,
@@ -1241,8 +1316,14 @@ class S3StorageBackend(StorageBackend):
                 policy=self.tuning.retry_policy,
                 on_retry=self._count_retry,
                 ordered_layout=None if in_stream else plan.layout,
+                kept=done,
+                record=record,
             )
-            return await self._judge(key, info, plan, digests, out)
+            result = await self._judge(key, info, plan, digests, out)
+        resumed = out.kept_bytes
+        if resumed:
+            logger.info("%s: resumed, %d of %d bytes kept from before", key, resumed, info.size)
+        return dataclasses.replace(result, resumed_bytes=resumed, resume_note=note)
 
     async def iter_chunks(
         self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
@@ -1352,6 +1433,31 @@ async def _sha256_of(data: bytes) -> str:
     if len(data) < MiB:
         return hashlib.sha256(data).hexdigest()
     return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
+
+
+def _same_object(record: dict[str, Any], identity: dict[str, Any]) -> bool:
+    return all(record.get(name) == value for name, value in identity.items())
+
+
+def _kept_ranges(record: dict[str, Any]) -> list[tuple[int, int]]:
+    """The byte ranges a resume record names (malformed entries are ignored: re-fetched)."""
+    ranges = []
+    for item in record.get("done") or []:
+        if (
+            isinstance(item, list)
+            and len(item) == 2
+            and all(isinstance(n, int) for n in item)
+            and 0 <= item[0] < item[1]
+        ):
+            ranges.append((item[0], item[1]))
+    return ranges
+
+
+def _worth_resuming(exc: BaseException) -> bool:
+    """Keep a download's temp file after a lost connection or a server that stopped answering."""
+    return isinstance(exc, EndpointUnreachableError | ServiceUnavailableError) and not isinstance(
+        exc, TLSVerificationError
+    )
 
 
 class _InterruptedReadError(Exception):

@@ -272,6 +272,10 @@ def get_command(
     started = time.monotonic()
     size, result = run_with_backend(state, action)
     report("downloaded", size, started, f"{key} -> {target}")
+    if result is not None and result.resumed_bytes:
+        click.echo(f"resumed: {human_size(result.resumed_bytes)} kept from an interrupted download")
+    if result is not None and result.resume_note:
+        click.echo(f"not resumed: {result.resume_note}")
     if result is not None and not result.verified:
         # Nothing could prove these bytes (an SSE-KMS ETag and no recorded SHA-256...): say so.
         click.echo(f"{key} -> {target} saved, NOT verified: {result.unverified_reason}")
