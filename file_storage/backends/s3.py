@@ -994,7 +994,9 @@ class S3StorageBackend(StorageBackend):
         """Copy ``source`` to ``target`` inside the bucket, server-side (no bytes through us).
 
         Metadata (SHA-256, original name, mtime) is kept. Up to :attr:`single_copy_limit` one
-        CopyObject; above, a multipart upload of ``UploadPartCopy`` ranges.
+        CopyObject; above, a multipart upload of ``UploadPartCopy`` ranges, when the server
+        answers each part with its MD5 (AWS does; SeaweedFS does not, and its copy would carry an
+        ETag no download can check): else the copy streams through this computer instead.
 
         Raises:
             ObjectNotFoundError: Nothing is stored at ``source``.
@@ -1005,6 +1007,7 @@ class S3StorageBackend(StorageBackend):
         size = int(head.get("ContentLength", 0))
         old_size = await self._existing_size(dst_key) if self._tracks_usage() else 0
         copy_source = {"Bucket": self.bucket_name, "Key": src_key}
+        streamed = False
         async with self.quota.reserve(max(0, size - old_size), path=dst_rel) as reservation:
             if size <= self.single_copy_limit:
                 await self.call(
@@ -1016,8 +1019,16 @@ class S3StorageBackend(StorageBackend):
                     MetadataDirective="COPY",
                 )
             else:
-                await self._copy_in_parts(copy_source, dst_key, head, size)
-            reservation.commit(size - old_size)
+                try:
+                    await self._copy_in_parts(copy_source, dst_key, head, size)
+                except NotSupportedError as exc:
+                    logger.warning("s3 copy %s: %s; copying through this computer", src_key, exc)
+                    reservation.commit(0)
+                    streamed = True
+            if not streamed:
+                reservation.commit(size - old_size)
+        if streamed:  # outside the reservation: the upload reserves its own
+            return await super().copy(source, target)
         logger.info("s3 copy %s -> %s (%s, server-side)", src_key, dst_key, human_size(size))
         return dst_key
 
@@ -1045,7 +1056,7 @@ class S3StorageBackend(StorageBackend):
                     CopySource=copy_source,
                     CopySourceRange=f"bytes={start}-{min(start + part, size) - 1}",
                 )
-                parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+                parts.append({"PartNumber": number, "ETag": _md5_part_etag(answer, key)})
             await self.call(
                 "complete_multipart_upload",
                 key,
@@ -1479,6 +1490,14 @@ class _ProofPlan:
     layout: list[int] | None
     layout_problem: str | None
     md5_whole: bool
+
+
+def _md5_part_etag(answer: dict[str, Any], key: str) -> str:
+    """The ETag of an UploadPartCopy, if it is the part's MD5 (else the copy is unverifiable)."""
+    etag = str(answer["CopyPartResult"]["ETag"])
+    if not is_plain_md5(etag.strip('"')):
+        raise NotSupportedError(f"the server's part copies carry no MD5 ETag ({etag})", path=key)
+    return etag
 
 
 def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:
