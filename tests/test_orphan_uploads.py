@@ -110,6 +110,9 @@ async def test_the_next_put_aborts_the_upload_of_a_killed_put(
     try:
         ids = await kill_put_mid_upload(s3_server, tmp_path, prefix, index, relay, url)
         assert [upload for _key, upload in await open_uploads(raw_s3, prefix)] == ids
+        # Its source is gone, so nobody will resume it (tests/test_resume_upload.py: a source
+        # that is still there is kept for the next put of it).
+        (tmp_path / "lecture.mp4").unlink()
 
         # The next put to the same store (same endpoint, bucket and data folder).
         backend = backend_for(s3_server, prefix, journal_path_beside(index), url)

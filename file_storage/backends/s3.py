@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import logging
 import mimetypes
@@ -34,7 +33,7 @@ from aiobotocore.config import AioConfig
 from botocore.exceptions import NoCredentialsError
 from pydantic import SecretStr
 
-from file_storage.atomic import AtomicFile, discard_partial, find_resumable
+from file_storage.atomic import AtomicFile
 from file_storage.backends.base import (
     CheckResult,
     DownloadResult,
@@ -43,12 +42,18 @@ from file_storage.backends.base import (
     StorageBackend,
     check_write_condition,
 )
-from file_storage.backends.interop import mtime_metadata, object_mtime_ns, set_local_mtime
 from file_storage.backends.s3_conditional import WriteCondition
 from file_storage.backends.s3_conditional import probe as probe_conditional_writes
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
 from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
-from file_storage.backends.s3_journal import JournalEntry, UploadJournal
+from file_storage.backends.s3_journal import (
+    JournalEntry,
+    SourceIdentity,
+    UploadJournal,
+    create_fingerprint,
+    part_count,
+    part_length,
+)
 from file_storage.backends.s3_listing import FastLister
 from file_storage.backends.s3_parts import (
     MAX_PARTS,
@@ -63,7 +68,6 @@ from file_storage.backends.s3_tls import session_class, verified_ssl_context
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
-    RangeRecord,
     choose_part_size,
     download_ranges,
     is_transient,
@@ -79,14 +83,13 @@ from file_storage.backends.s3_verify import (
     opaque_etag_reason,
 )
 from file_storage.errors import (
-    ChecksumMismatchError,
     ConfigurationError,
+    EndpointNotRespondingError,
     EndpointUnreachableError,
     InvalidPathError,
     NotSupportedError,
     ObjectChangedError,
     ObjectNotFoundError,
-    ServiceUnavailableError,
     SourceChangedError,
     StorageError,
     TLSVerificationError,
@@ -106,6 +109,8 @@ DEFAULT_REGION = "us-east-1"
 #: Calls a server may take minutes to answer while it keeps the connection alive.
 _SLOW_OPERATIONS = frozenset({"complete_multipart_upload", "copy_object", "upload_part_copy"})
 SHA256_METADATA = "sha256"
+#: Times a put goes on with its missing parts after a lost connection (see _send_parts).
+RESUME_ROUNDS = 3
 ORIGINAL_NAME_METADATA = "original-name"
 
 
@@ -659,7 +664,7 @@ class S3StorageBackend(StorageBackend):
         sha256 = await source.sha256()
         old_size = await self._existing_size(key) if self._tracks_usage() else 0
         async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
-            metadata = {SHA256_METADATA: sha256, **named, **mtime_metadata(source)}
+            metadata = {SHA256_METADATA: sha256, **named}
             extra: dict[str, Any] = {"Metadata": metadata}
             content_type, _ = mimetypes.guess_type(rel)
             if content_type:
@@ -828,20 +833,39 @@ class S3StorageBackend(StorageBackend):
         progress: ProgressCallback | None,
         guard: _WriteGuard,
     ) -> None:
-        created = await self.call(
-            "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
-        )
-        upload = MultipartUpload(self, self.bucket_name, key, created["UploadId"])
-        await self._journal_do("record", self.journal_store, key, upload.upload_id)
-        try:
-            parts = await upload_parts(
-                self,
-                upload,
-                source,
-                part_size=choose_part_size(source.size, self.tuning.part_size),
-                concurrency=self.tuning.max_concurrency,
-                progress=progress,
+        """Upload ``source`` in parts and complete under ``guard``.
+
+        If the journal holds an interrupted upload of this same source to ``key`` (its process
+        gone, or given up by this one after a lost connection), that upload is resumed: only the
+        parts ListParts does not show as the journal noted them are sent. A failure that is a
+        lost connection keeps the upload for such a resume; any other failure aborts it.
+        """
+        sha256 = str((extra.get("Metadata") or {}).get(SHA256_METADATA, ""))
+        identity = await asyncio.to_thread(SourceIdentity.of, source, source.size, sha256)
+        fingerprint = create_fingerprint(extra)
+        resumed = await self._resume_upload(key, source.size, identity, fingerprint)
+        if resumed is not None:
+            upload, part_size, done = resumed
+            journalled = True
+        else:
+            part_size = choose_part_size(source.size, self.tuning.part_size)
+            created = await self.call(
+                "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
             )
+            upload = MultipartUpload(self, self.bucket_name, key, created["UploadId"])
+            done = {}
+            journalled = await self._journal_do(
+                "record",
+                self.journal_store,
+                key,
+                upload.upload_id,
+                part_size=part_size,
+                total_size=source.size,
+                source=identity,
+                create_args=fingerprint,
+            )
+        try:
+            parts = await self._send_parts(upload, source, part_size, done, progress)
             await source.check_unchanged()
             await guard.before_commit()
             await self.call(
@@ -853,10 +877,170 @@ class S3StorageBackend(StorageBackend):
                 MultipartUpload={"Parts": parts},
                 **guard.boto_kwargs(),
             )
-        except BaseException:
-            await asyncio.shield(self._abort(key, upload.upload_id))
+        except BaseException as exc:
+            if journalled and done and identity.path and _lost_connection(exc):
+                logger.warning(
+                    "Upload of %s interrupted (%s) with %d of %d parts stored; it is kept, and "
+                    "the next upload of %s to the same place resumes it.",
+                    key,
+                    exc,
+                    len(done),
+                    part_count(source.size, part_size),
+                    identity.path,
+                )
+                await self._journal_do("release", upload.upload_id)
+            else:
+                await asyncio.shield(self._abort(key, upload.upload_id))
             raise
         await self._journal_do("forget", upload.upload_id)
+
+    async def _send_parts(
+        self,
+        upload: MultipartUpload,
+        source: UploadSource,
+        part_size: int,
+        done: dict[int, str],
+        progress: ProgressCallback | None,
+    ) -> list[dict[str, Any]]:
+        """Send the parts not in ``done``, noting each in the journal as it finishes.
+
+        When the connection is lost after this put stored at least one part (each request's own
+        retries used up), the put goes on with the parts still missing, up to
+        :data:`RESUME_ROUNDS` more times, instead of failing and re-sending them all later.
+        """
+
+        async def noted(number: int, etag: str, size: int) -> None:
+            await self._journal_do("add_parts", upload.upload_id, [(number, etag, size)])
+
+        initial = len(done)
+        rounds = 0
+        while True:
+            try:
+                return await upload_parts(
+                    self,
+                    upload,
+                    source,
+                    part_size=part_size,
+                    concurrency=self.tuning.max_concurrency,
+                    progress=progress,
+                    done=done,
+                    on_part=noted,
+                )
+            except EndpointUnreachableError as exc:
+                dropped = _lost_connection(exc) and not isinstance(exc, EndpointNotRespondingError)
+                if not dropped or rounds >= RESUME_ROUNDS or len(done) == initial:
+                    raise
+                rounds += 1
+                pause = self.tuning.retry_policy.delay(rounds + 1)
+                logger.warning(
+                    "Connection lost during the upload of %s (%s); going on with the %d of %d "
+                    "parts not yet stored in %.1fs (round %d of %d).",
+                    upload.key,
+                    exc,
+                    part_count(source.size, part_size) - len(done),
+                    part_count(source.size, part_size),
+                    pause,
+                    rounds,
+                    RESUME_ROUNDS,
+                )
+                self._count_retry()
+                await asyncio.sleep(pause)
+
+    async def _resume_upload(
+        self, key: str, size: int, identity: SourceIdentity, fingerprint: str
+    ) -> tuple[MultipartUpload, int, dict[int, str]] | None:
+        """Claim this source's interrupted upload to ``key`` and list its trusted parts.
+
+        Only uploads whose process is gone (or gave them up) are taken, each claimed in the
+        journal first so that two processes never both take one. An upload of ``key`` from
+        another source, or from this source before it changed, is aborted instead.
+
+        Returns:
+            The upload, its part size and ``{number: etag}`` of the parts it has; ``None`` if
+            there is nothing to resume (a new upload is then started).
+        """
+        journal = self._journal
+        if journal is None:
+            return None
+        for entry in await self.journal_entries():
+            if entry.key != key or entry.owner_alive():
+                continue
+            if not await self._journal_ask(journal.claim, entry):
+                continue  # another process took it first
+            mismatch = _resume_mismatch(entry, size, identity, fingerprint)
+            if mismatch is not None:
+                logger.warning(
+                    "The interrupted upload of %s (started %.0fs ago) is not resumed: %s. It is "
+                    "aborted and the upload starts again from zero.",
+                    key,
+                    entry.age_s,
+                    mismatch,
+                )
+                await self._abort(key, entry.upload_id)
+                continue
+            done = await self._trusted_parts(journal, entry)
+            if done is None:
+                logger.info("The interrupted upload of %s is gone from the server.", key)
+                await self._journal_do("forget", entry.upload_id)
+                continue
+            stored = sum(part_length(n, entry.part_size, size) for n in done)
+            logger.info(
+                "Resuming the upload of %s: %d of %d parts (%s of %s) are stored already.",
+                key,
+                len(done),
+                part_count(size, entry.part_size),
+                human_size(stored),
+                human_size(size),
+            )
+            upload = MultipartUpload(self, self.bucket_name, key, entry.upload_id)
+            return upload, entry.part_size, done
+        return None
+
+    async def _trusted_parts(
+        self, journal: UploadJournal, entry: JournalEntry
+    ) -> dict[int, str] | None:
+        """The parts of ``entry`` that ListParts shows with the ETag and size the journal noted
+        (``None``: the upload no longer exists)."""
+        try:
+            listed = await self._list_parts(entry.key, entry.upload_id)
+        except ObjectNotFoundError:
+            return None
+        noted = await self._journal_ask(journal.parts, entry.upload_id) or {}
+        done: dict[int, str] = {}
+        for number, (etag, size) in noted.items():
+            there = listed.get(number)
+            expected = part_length(number, entry.part_size, entry.total_size)
+            if there is None or there[1] != size or size != expected or expected == 0:
+                continue
+            if there[0].strip('"') == etag.strip('"'):
+                done[number] = there[0]
+        return done
+
+    #: Parts asked for per ListParts page (S3's maximum; tests lower it to page).
+    list_parts_page = 1000
+
+    async def _list_parts(self, key: str, upload_id: str) -> dict[int, tuple[str, int]]:
+        """ListParts of an upload, every page: ``{number: (etag, size)}``."""
+        parts: dict[int, tuple[str, int]] = {}
+        kwargs: dict[str, Any] = {
+            "Bucket": self.bucket_name,
+            "Key": key,
+            "UploadId": upload_id,
+            "MaxParts": self.list_parts_page,
+        }
+        while True:
+            page = await self.call("list_parts", key, **kwargs)
+            for item in page.get("Parts", []):
+                parts[int(item["PartNumber"])] = (str(item["ETag"]), int(item["Size"]))
+            if not page.get("IsTruncated"):
+                return parts
+            marker = page.get("NextPartNumberMarker")
+            if not marker or marker == kwargs.get("PartNumberMarker"):
+                raise StorageError(
+                    f"The server's list of the parts of {key} does not advance; the upload "
+                    "cannot be resumed."
+                )
+            kwargs["PartNumberMarker"] = marker
 
     async def _abort(self, key: str, upload_id: str) -> None:
         """Abort a multipart upload; if the server cannot be reached, remember it for later."""
@@ -885,15 +1069,29 @@ class S3StorageBackend(StorageBackend):
         """This store's name in the upload journal: endpoint (or AWS region) and bucket."""
         return f"{self.endpoint_url or 'aws:' + self.region}|{self.bucket_name}"
 
-    async def _journal_do(self, method: str, *args: str) -> None:
-        """Write to the upload journal; a journal that cannot be written only costs a warning
-        (the upload itself goes on, and ``cleanup-uploads`` still finds what it leaves)."""
+    async def _journal_do(self, method: str, *args: Any, **kwargs: Any) -> bool:
+        """Write to the upload journal (in a worker thread); return whether it was written.
+
+        A journal that cannot be written only costs a warning: the upload itself goes on (it
+        is then aborted, not kept for a resume, if it fails), and ``cleanup-uploads`` still
+        finds what it leaves.
+        """
         if self._journal is None:
-            return
+            return False
         try:
-            await asyncio.to_thread(getattr(self._journal, method), *args)
+            await asyncio.to_thread(getattr(self._journal, method), *args, **kwargs)
         except (OSError, sqlite3.Error) as exc:
             logger.warning("Upload journal %s: %s failed (%s)", self._journal.path, method, exc)
+            return False
+        return True
+
+    async def _journal_ask(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Call a journal method in a worker thread (``None`` if the journal fails)."""
+        try:
+            return await asyncio.to_thread(function, *args)
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("Upload journal: %s failed (%s)", function.__name__, exc)
+            return None
 
     async def journal_entries(self) -> list[JournalEntry]:
         """Unfinished uploads of this store that processes of this machine started."""
@@ -907,21 +1105,37 @@ class S3StorageBackend(StorageBackend):
 
     async def abort_journal_orphans(self) -> int:
         """Abort the uploads of this store whose process ended before completing or aborting
-        them (killed, crashed, or closed while the server was unreachable).
+        them (killed, crashed, or closed while the server was unreachable) and that will not be
+        resumed: their source is gone or changed, it was not a file, or they are older than
+        ``RESUME_MAX_AGE_S``. The others are kept for the next upload of their source.
 
         Returns:
             How many were aborted (or found already gone).
         """
         aborted = 0
+        journal = self._journal
         for entry in await self.journal_entries():
             if entry.owner_alive():
                 continue
+            blocker = await asyncio.to_thread(entry.resume_blocker)
+            if blocker is None:
+                logger.info(
+                    "Keeping the interrupted upload of %s (%.0fs old): the next upload of %s "
+                    "resumes it.",
+                    entry.key,
+                    entry.age_s,
+                    entry.source.path if entry.source else "its source",
+                )
+                continue
+            if journal is not None and not await self._journal_ask(journal.claim, entry):
+                continue  # another process took it meanwhile
             before = len(self.stats.orphaned_uploads)
             logger.info(
-                "Aborting multipart upload of %s left by process %d %.0fs ago",
+                "Aborting multipart upload of %s left by process %d %.0fs ago: %s",
                 entry.key,
                 entry.pid,
                 entry.age_s,
+                blocker,
             )
             await self._abort(entry.key, entry.upload_id)
             aborted += len(self.stats.orphaned_uploads) == before
@@ -987,117 +1201,6 @@ class S3StorageBackend(StorageBackend):
         await self.call("delete_object", key, Bucket=self.bucket_name, Key=key)
         self.quota.record_delta(-size)
 
-    #: Above this size a copy is made of ranged part copies (CopyObject's limit is 5 GiB).
-    single_copy_limit = 5 * 1024**3
-
-    async def copy(self, source: str, target: str) -> str:
-        """Copy ``source`` to ``target`` inside the bucket, server-side (no bytes through us).
-
-        Metadata (SHA-256, original name, mtime) is kept. Up to :attr:`single_copy_limit` one
-        CopyObject; above, a multipart upload of ``UploadPartCopy`` ranges, when the server
-        answers each part with its MD5 (AWS does; SeaweedFS does not, and its copy would carry an
-        ETag no download can check): else the copy streams through this computer instead.
-
-        Raises:
-            ObjectNotFoundError: Nothing is stored at ``source``.
-        """
-        src_rel, dst_rel = validate_path(source), validate_path(target)
-        src_key, dst_key = self.key_for(src_rel), self.key_for(dst_rel)
-        head = await self._head(src_key)
-        size = int(head.get("ContentLength", 0))
-        old_size = await self._existing_size(dst_key) if self._tracks_usage() else 0
-        copy_source = {"Bucket": self.bucket_name, "Key": src_key}
-        streamed = False
-        async with self.quota.reserve(max(0, size - old_size), path=dst_rel) as reservation:
-            if size <= self.single_copy_limit:
-                await self.call(
-                    "copy_object",
-                    dst_key,
-                    Bucket=self.bucket_name,
-                    Key=dst_key,
-                    CopySource=copy_source,
-                    MetadataDirective="COPY",
-                )
-            else:
-                try:
-                    await self._copy_in_parts(copy_source, dst_key, head, size)
-                except NotSupportedError as exc:
-                    logger.warning("s3 copy %s: %s; copying through this computer", src_key, exc)
-                    reservation.commit(0)
-                    streamed = True
-            if not streamed:
-                reservation.commit(size - old_size)
-        if streamed:  # outside the reservation: the upload reserves its own
-            return await super().copy(source, target)
-        logger.info("s3 copy %s -> %s (%s, server-side)", src_key, dst_key, human_size(size))
-        return dst_key
-
-    async def _copy_in_parts(
-        self, copy_source: dict[str, str], key: str, head: dict[str, Any], size: int
-    ) -> None:
-        part = max(self.tuning.part_size, -(-size // 10_000), 5 * 1024 * 1024)
-        extra: dict[str, Any] = {"Metadata": dict(head.get("Metadata") or {})}
-        if head.get("ContentType"):
-            extra["ContentType"] = head["ContentType"]
-        created = await self.call(
-            "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
-        )
-        upload_id = created["UploadId"]
-        try:
-            parts = []
-            for number, start in enumerate(range(0, size, part), start=1):
-                answer = await self.call(
-                    "upload_part_copy",
-                    key,
-                    Bucket=self.bucket_name,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    CopySource=copy_source,
-                    CopySourceRange=f"bytes={start}-{min(start + part, size) - 1}",
-                )
-                parts.append({"PartNumber": number, "ETag": _md5_part_etag(answer, key)})
-            await self.call(
-                "complete_multipart_upload",
-                key,
-                Bucket=self.bucket_name,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
-        except BaseException:
-            await self._abort(key, upload_id)
-            raise
-
-    async def delete_files(self, files: list[ObjectInfo]) -> int:
-        """Delete many files with DeleteObjects (1000 per request); return how many.
-
-        Raises:
-            StorageError: The server refused some deletes (the first is named).
-        """
-        deleted = 0
-        for start in range(0, len(files), 1000):
-            batch = files[start : start + 1000]
-            keys = [{"Key": self.key_for(validate_path(info.path))} for info in batch]
-            answer = await self.call(
-                "delete_objects",
-                keys[0]["Key"] if keys else None,
-                Bucket=self.bucket_name,
-                Delete={"Objects": keys, "Quiet": True},
-            )
-            errors = answer.get("Errors") or []
-            failed = {error.get("Key") for error in errors}
-            gone = [info for info, key in zip(batch, keys, strict=True) if key["Key"] not in failed]
-            self.quota.record_delta(-sum(info.size for info in gone))
-            deleted += len(gone)
-            if errors:
-                first = errors[0]
-                raise StorageError(
-                    f"The server refused to delete {len(errors)} file(s), first "
-                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".strip()
-                )
-        return deleted
-
     # ----------------------------------------------------------------- reads
 
     async def download_file(
@@ -1114,43 +1217,27 @@ class S3StorageBackend(StorageBackend):
         key = self.key_for(rel)
         target = Path(local_path)
         started = time.monotonic()
-        identity = self._resume_identity(key)
-        kept = await asyncio.to_thread(
-            find_resumable, target.parent, lambda record: _same_object(record, identity)
-        )
-        result: DownloadResult | None = None
-        if kept is not None:
-            # An interrupted download of this object left its temp file here: a HEAD (no body
-            # to throw away) tells whether it is still the same version, then ranges resume it.
-            try:
-                head = await self._head(key)
-            except ObjectNotFoundError:
-                await asyncio.to_thread(discard_partial, kept[0])
-                raise
+        # One plain GET answers size, ETag and metadata (no HEAD first). An object that fits
+        # in one part is read from it; a bigger one is fetched in parallel ranges instead.
+        fast = await self._fast_ops()
+        head, body = await fast.open_get("get_object", key, {})
+        try:
             info = _info_from_head(rel, head)
             plan = await self._proof_plan(rel, info, head)
-        else:
-            # One plain GET answers size, ETag and metadata (no HEAD first). An object that
-            # fits in one part is read from it; a bigger one is fetched in parallel ranges.
-            fast = await self._fast_ops()
-            head, body = await fast.open_get("get_object", key, {})
+        except BaseException:
+            body.close()
+            raise
+        result: DownloadResult | None = None
+        if info.size <= self.tuning.part_size:
             try:
-                info = _info_from_head(rel, head)
-                plan = await self._proof_plan(rel, info, head)
-            except BaseException:
+                result = await self._download_whole(key, info, plan, body, target, progress)
+            finally:
                 body.close()
-                raise
-            if info.size <= self.tuning.part_size:
-                try:
-                    result = await self._download_whole(key, info, plan, body, target, progress)
-                finally:
-                    body.close()
-            else:
-                body.close()
+        else:
+            body.close()
         if result is None:
-            result = await self._download_ranged(key, info, plan, target, progress, kept)
-        set_local_mtime(target, object_mtime_ns(head))  # as rclone / aws s3 sync do
-        self.stats.bytes_downloaded += info.size - result.resumed_bytes
+            result = await self._download_ranged(key, info, plan, target, progress)
+        self.stats.bytes_downloaded += info.size
         elapsed = time.monotonic() - started
         logger.info(
             "s3 download key=%s bytes=%d %.2fs (%s/s) proof=%s",
@@ -1247,10 +1334,7 @@ class S3StorageBackend(StorageBackend):
         plan: _ProofPlan,
         target: Path,
         progress: ProgressCallback | None,
-        kept: tuple[Path, dict[str, Any]] | None = None,
     ) -> DownloadResult:
-        """Fetch in parallel ranges; with ``kept`` (a temp file left by an interrupted download
-        of this object), only what it lacks, if it is still the same version."""
         # Parts up to a few part sizes are fetched as one range each, their MD5s computed as
         # the bytes arrive (in parallel); bigger parts (a 1 GiB single-part upload...) would
         # leave the download with too few streams, so they are split and hashed in order.
@@ -1260,58 +1344,7 @@ class S3StorageBackend(StorageBackend):
             if plan.layout is not None and in_stream
             else plain_regions(info.size, self.tuning.part_size)
         )
-        identity = self._resume_identity(key)
-        note: str | None = None
-        version = (plan.etag, info.size)
-        if kept is not None and (kept[1].get("etag"), kept[1].get("size")) != version:
-            # If-Match in effect: the kept bytes belong to another version of the object.
-            note = "the object changed since the interrupted download; started again from zero"
-            logger.warning("%s: %s", key, note)
-            await asyncio.to_thread(discard_partial, kept[0])
-            kept = None
-        try:
-            return await self._fetch_ranges(
-                key, info, plan, target, progress, regions, in_stream, identity, kept, note
-            )
-        except ChecksumMismatchError as exc:
-            if kept is None:
-                raise
-            # The kept bytes did not pass the final proof (damaged on disk, or by a writer that
-            # was not us): they were discarded with the temp file; fetch everything once more.
-            note = f"the kept partial file failed the final proof ({exc}), so it was fetched again"
-            logger.warning("%s: %s", key, note)
-            return await self._fetch_ranges(
-                key, info, plan, target, progress, regions, in_stream, identity, None, note
-            )
-
-    def _resume_identity(self, key: str) -> dict[str, Any]:
-        """What a kept temp file's record names: bucket and key (no endpoint: the same store may
-        be reached through another URL; the ETag and the final proof decide what is kept)."""
-        return {"v": 1, "bucket": self.bucket_name, "key": key}
-
-    async def _fetch_ranges(
-        self,
-        key: str,
-        info: ObjectInfo,
-        plan: _ProofPlan,
-        target: Path,
-        progress: ProgressCallback | None,
-        regions: list[tuple[int, int]],
-        in_stream: bool,
-        identity: dict[str, Any],
-        kept: tuple[Path, dict[str, Any]] | None,
-        note: str | None,
-    ) -> DownloadResult:
-        async with AtomicFile(
-            target,
-            expected_size=info.size,
-            resume_from=kept[0] if kept is not None else None,
-            keep_on=_worth_resuming,
-        ) as out:
-            done = _kept_ranges(kept[1]) if kept is not None and out.resumed else []
-            record = await out.run(
-                RangeRecord, out, {**identity, "etag": plan.etag, "size": info.size}, done
-            )
+        async with AtomicFile(target, expected_size=info.size) as out:
             digests = await download_ranges(
                 self,
                 bucket=self.bucket_name,
@@ -1327,14 +1360,8 @@ class S3StorageBackend(StorageBackend):
                 policy=self.tuning.retry_policy,
                 on_retry=self._count_retry,
                 ordered_layout=None if in_stream else plan.layout,
-                kept=done,
-                record=record,
             )
-            result = await self._judge(key, info, plan, digests, out)
-        resumed = out.kept_bytes
-        if resumed:
-            logger.info("%s: resumed, %d of %d bytes kept from before", key, resumed, info.size)
-        return dataclasses.replace(result, resumed_bytes=resumed, resume_note=note)
+            return await self._judge(key, info, plan, digests, out)
 
     async def iter_chunks(
         self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
@@ -1435,6 +1462,28 @@ class S3StorageBackend(StorageBackend):
         return url
 
 
+def _lost_connection(exc: BaseException) -> bool:
+    """A failure worth keeping an upload for: the endpoint stopped answering or dropped the
+    connection (not a refusal, a changed source, a cancel or a certificate)."""
+    return isinstance(exc, EndpointUnreachableError) and not isinstance(exc, TLSVerificationError)
+
+
+def _resume_mismatch(
+    entry: JournalEntry, size: int, identity: SourceIdentity, fingerprint: str
+) -> str | None:
+    """Why the journalled ``entry`` is not an upload of this source (``None``: it is)."""
+    if entry.part_size <= 0 or entry.source is None:
+        return "it was started before uploads could be resumed"
+    if entry.total_size != size or not entry.source.same_content(identity):
+        where = identity.path or "the source"
+        return f"{where} is not the file it was started from, or changed since"
+    if entry.create_args != fingerprint:
+        return "it was started with other metadata"
+    if part_count(size, entry.part_size) > MAX_PARTS:
+        return "its part size no longer fits"
+    return None
+
+
 def _sha256_hex(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -1444,31 +1493,6 @@ async def _sha256_of(data: bytes) -> str:
     if len(data) < MiB:
         return hashlib.sha256(data).hexdigest()
     return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
-
-
-def _same_object(record: dict[str, Any], identity: dict[str, Any]) -> bool:
-    return all(record.get(name) == value for name, value in identity.items())
-
-
-def _kept_ranges(record: dict[str, Any]) -> list[tuple[int, int]]:
-    """The byte ranges a resume record names (malformed entries are ignored: re-fetched)."""
-    ranges = []
-    for item in record.get("done") or []:
-        if (
-            isinstance(item, list)
-            and len(item) == 2
-            and all(isinstance(n, int) for n in item)
-            and 0 <= item[0] < item[1]
-        ):
-            ranges.append((item[0], item[1]))
-    return ranges
-
-
-def _worth_resuming(exc: BaseException) -> bool:
-    """Keep a download's temp file after a lost connection or a server that stopped answering."""
-    return isinstance(exc, EndpointUnreachableError | ServiceUnavailableError) and not isinstance(
-        exc, TLSVerificationError
-    )
 
 
 class _InterruptedReadError(Exception):
@@ -1490,14 +1514,6 @@ class _ProofPlan:
     layout: list[int] | None
     layout_problem: str | None
     md5_whole: bool
-
-
-def _md5_part_etag(answer: dict[str, Any], key: str) -> str:
-    """The ETag of an UploadPartCopy, if it is the part's MD5 (else the copy is unverifiable)."""
-    etag = str(answer["CopyPartResult"]["ETag"])
-    if not is_plain_md5(etag.strip('"')):
-        raise NotSupportedError(f"the server's part copies carry no MD5 ETag ({etag})", path=key)
-    return etag
 
 
 def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:
