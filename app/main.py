@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,9 +26,15 @@ from file_storage.errors import StorageError
 from file_storage.settings import StorageSettings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.demo import DemoEnvironment
     from app.profiles import ProfileStore
+    from app.services.queue_store import QueueStore
+    from app.single_instance import SingleInstance
     from app.views.log_panel import QtLogHandler
+    from app.views.main_window import MainWindow
+    from app.views.tray import TrayController
     from app.workspace import WorkspaceHost
 
 logger = logging.getLogger("app")
@@ -49,6 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="start on a local store plus a local S3 sandbox with sample recordings",
     )
     parser.add_argument("--dark", action="store_true", help="use a dark palette")
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="start in the tray without opening the window (start at login uses this)",
+    )
     parser.add_argument(
         "--screenshot",
         type=Path,
@@ -154,7 +166,9 @@ async def resolve_settings(
     return Startup(settings, active.name, warning, store, active.id), None
 
 
-async def run(args: argparse.Namespace, log_handler: QtLogHandler) -> int:
+async def run(
+    args: argparse.Namespace, log_handler: QtLogHandler, instance: SingleInstance | None = None
+) -> int:
     """Build everything, show the window, and run until it closes."""
     from PySide6.QtCore import QStandardPaths
 
@@ -168,7 +182,7 @@ async def run(args: argparse.Namespace, log_handler: QtLogHandler) -> int:
 
     startup, demo = await resolve_settings(args, config_dir, data_dir)
     try:
-        return await _run_window(args, log_handler, startup, loop, demo, data_dir)
+        return await _run_window(args, log_handler, startup, loop, demo, data_dir, instance)
     finally:
         if demo is not None:
             await asyncio.to_thread(demo.stop)
@@ -194,6 +208,7 @@ async def _run_window(
     loop: asyncio.AbstractEventLoop,
     demo: DemoEnvironment | None = None,
     data_dir: Path | None = None,
+    instance: SingleInstance | None = None,
 ) -> int:
     """Show the window on the chosen settings and run until it closes."""
     from PySide6.QtCore import QCoreApplication, QStandardPaths
@@ -202,15 +217,22 @@ async def _run_window(
     from app.credentials import KeyringCredentialStore
     from app.errors import install_error_hooks
     from app.profiles import DEFAULT_ENV_FILE
+    from app.services.background_state import BackgroundState
+    from app.services.notifications import Notifier
+    from app.services.queue_store import FILENAME, QueueStore
     from app.settings_flow import SettingsFlow
-    from app.workspace import WorkspaceHost, build_workspace
+    from app.views.tray import TrayController
+    from app.workspace import WorkspaceHost, build_workspace, start_workspace
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     cache_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     data_dir = data_dir or startup.settings.local_path.parent
     workspace = build_workspace(startup.settings, startup.label, cache_dir=cache_dir)
-    host = WorkspaceHost(workspace, log_handler)
+    tray: TrayController | None = None
+    host = WorkspaceHost(
+        workspace, log_handler, prepare_window=lambda w: _add_background_action(w, lambda: tray)
+    )
     flow = SettingsFlow(
         host,
         startup.profiles,
@@ -226,8 +248,34 @@ async def _run_window(
     app.setQuitOnLastWindowClosed(False)
     host.quitRequested.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
-    _install_sigterm(loop, host)
-    host.window.show()
+
+    # Background: the tray (Quit, SIGTERM and the session's end close past it), notifications,
+    # and the queue kept on disk so a quit or a crash does not forget it.
+    # The tray follows the workspace's background sync; without a bucket there is none, and
+    # a state of its own keeps Pause/Resume working on the queue.
+    tray = TrayController(host, BackgroundState(app), lambda: host.window.close())
+    notifier = Notifier(tray.show_message, parent=tray)
+    queue_store = QueueStore(data_dir / FILENAME)
+    reported: weakref.WeakSet[BackgroundState] = weakref.WeakSet()
+
+    def adopt(window: object = None) -> None:
+        if tray.state not in reported:  # each workspace's runs, once
+            reported.add(tray.state)
+            tray.state.runFinished.connect(notifier.on_run_finished)
+        notifier.watch_queue(host.workspace.queue)
+        notifier.watch_usage(host.workspace.usage)
+        _restore_queue(host, queue_store)
+
+    host.windowReplaced.connect(adopt)
+    _install_sigterm(loop, tray)
+    app.commitDataRequest.connect(lambda _manager: tray.quit())  # the session is ending
+    if instance is not None:
+        instance.activateRequested.connect(tray.open)
+    in_tray = args.background and tray.available and not args.screenshot
+    if not in_tray:
+        host.window.show()
+    tray.show()
+    adopt()
     for message in (startup.warning, workspace.remote_error):
         if message:
             host.notify("warning", message)
@@ -243,7 +291,10 @@ async def _run_window(
                     "Main", "Sample recordings were not created: {error}"
                 ).format(error=exc),
             )
-    host.show()  # listings, usage counts and the connection health probes start
+    if in_tray:
+        start_workspace(host.workspace, host.window)  # listings, counts, probes; no window
+    else:
+        host.show()  # listings, usage counts and the connection health probes start
 
     if args.screenshot:
         from app.screenshot import take_screenshot
@@ -253,20 +304,75 @@ async def _run_window(
 
     await closed.wait()
     await flow.wait_idle()
-    await host.aclose()
+    tray.hide()
+    try:
+        await host.aclose()
+    finally:
+        queue_store.close()
     return 0
 
 
-def _install_sigterm(loop: asyncio.AbstractEventLoop, host: WorkspaceHost) -> None:
-    """SIGTERM closes the current window like the close button does (F10: cancel, clean)."""
+def _restore_queue(host: WorkspaceHost, store: QueueStore) -> None:
+    """Record the current workspace's queue on disk, and bring back its last session's jobs."""
+    from PySide6.QtCore import QCoreApplication
 
-    def close() -> None:
-        host.window.close()
+    from app.services.queue_store import scope_of
 
+    workspace = host.workspace
+    scope = scope_of(workspace.settings)
+    workspace.queue.attach_store(store, scope)
     try:
-        loop.add_signal_handler(signal.SIGTERM, close)
+        stored = store.load(scope)
+    except Exception:  # a damaged queue file: start with an empty queue, say why in the log
+        logger.exception("Could not read the saved transfer queue")
+        return
+    jobs = workspace.queue.restore(stored, {"local": workspace.local, "s3": workspace.remote})
+    if not jobs:
+        return
+    running = sum(1 for item in stored if item.was_running)
+    message = QCoreApplication.translate(
+        "Main", "%n transfer(s) from the last session are back in the queue", "", len(jobs)
+    )
+    if running:
+        message += "; " + QCoreApplication.translate(
+            "Main", "%n of them resume where they stopped.", "", running
+        )
+    else:
+        message += "."
+    host.notify("info", message)
+    logger.info("%s", message)
+
+
+def _add_background_action(window: MainWindow, tray: Callable[[], TrayController | None]) -> None:
+    """Settings → Background (start at login, tray, notifications) beside Settings."""
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QAction
+
+    from app.icons import icon
+    from app.views.background_settings import BackgroundSettingsDialog
+
+    def open_dialog() -> None:
+        controller = tray()
+        dialog = BackgroundSettingsDialog(controller.available if controller else False, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.background_dialog = dialog  # type: ignore[attr-defined]
+        dialog.open()  # window-modal without a nested event loop
+
+    action = QAction(icon("hard-drive"), QCoreApplication.translate("Main", "Background…"), window)
+    action.setObjectName("actionBackground")
+    action.setToolTip(
+        QCoreApplication.translate("Main", "Start at login, the tray icon and notifications")
+    )
+    action.triggered.connect(open_dialog)
+    window.add_settings_action(action)
+
+
+def _install_sigterm(loop: asyncio.AbstractEventLoop, tray: TrayController) -> None:
+    """SIGTERM quits like the tray's Quit does (F10: cancel, clean; the queue is kept)."""
+    try:
+        loop.add_signal_handler(signal.SIGTERM, tray.quit)
     except (NotImplementedError, RuntimeError):
-        signal.signal(signal.SIGTERM, lambda *_: close())
+        signal.signal(signal.SIGTERM, lambda *_: tray.quit())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,14 +398,31 @@ def main(argv: list[str] | None = None) -> int:
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.WARNING)
     configure_logging(logging.INFO, handler=stderr)
+    instance = None
+    if not args.screenshot:  # a screenshot run is a tool, not the user's app
+        from PySide6.QtCore import QStandardPaths
+
+        from app.single_instance import SingleInstance, instance_name
+
+        config_dir = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.AppConfigLocation
+        )
+        instance = SingleInstance(instance_name(Path(config_dir)))
+        if not instance.claim():
+            logger.info("Leap Sync is already running: its window was asked to show")
+            return 0
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        try:
-            return loop.run_until_complete(run(args, log_handler))
-        except StorageError as exc:  # the demo asked for by name could not start, say
-            print(f"leap-sync: error: {exc}", file=sys.stderr)
-            return 1
+    try:
+        with loop:
+            try:
+                return loop.run_until_complete(run(args, log_handler, instance))
+            except StorageError as exc:  # the demo asked for by name could not start, say
+                print(f"leap-sync: error: {exc}", file=sys.stderr)
+                return 1
+    finally:
+        if instance is not None:
+            instance.release()
 
 
 if __name__ == "__main__":

@@ -145,6 +145,8 @@ def state_text(job: Job) -> str:
         return QCoreApplication.translate("TransferTableModel", "Pausing…")
     if job.state is JobState.QUEUED and job.error:
         return QCoreApplication.translate("TransferTableModel", "Queued (stopped)")
+    if job.state is JobState.QUEUED and job.restored:
+        return QCoreApplication.translate("TransferTableModel", "Queued (from last session)")
     return _tr(STATE_TEXT[job.state])
 
 
@@ -311,6 +313,8 @@ class TransferTableModel(QAbstractTableModel):
             lines.append(job.detail)
         if job.error:
             lines.append(job.error)
+        if job.restored:
+            lines.append(job.restored)
         if job.unverified and job.state is JobState.DONE:
             lines.append(self.tr("Saved, NOT verified: {reason}").format(reason=job.unverified))
         return "\n".join(lines)

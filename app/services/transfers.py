@@ -33,14 +33,18 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.messages import describe
 from file_storage.backends.base import StorageBackend
+from file_storage.backends.local import LocalStorageBackend
 from file_storage.errors import DiskFullError, StorageError
 from file_storage.path_builder import StoragePathBuilder
+
+if TYPE_CHECKING:
+    from app.services.queue_store import QueueStore, StoredJob
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +245,10 @@ class Job:
     detail: str = ""
     unverified: str = ""
     input_size: int = 0
+    #: How to queue the job again after a restart: ``(op, args)`` for the :class:`QueueStore`.
+    persist: tuple[str, dict[str, object]] | None = field(default=None, repr=False)
+    #: Set on a job brought back from the last session: the note its row shows (kept by retry).
+    restored: str = ""
     meter: RateMeter = field(default_factory=RateMeter, repr=False)
 
     @property
@@ -385,6 +393,13 @@ class JobQueue(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self._flush)
+        # The queue on disk (see app.services.queue_store); writes are batched per loop turn.
+        self._store: QueueStore | None = None
+        self._scope = ""
+        self._to_put: list[Job] = []
+        self._to_mark: dict[str, str] = {}
+        self._to_remove: set[str] = set()
+        self._persist_pending = False
 
     # ----------------------------------------------------------------- reading
 
@@ -452,6 +467,7 @@ class JobQueue(QObject):
         self._jobs[job.id] = job
         if job.after is not None:
             self._children.setdefault(job.after, []).append(job)
+        self._persist_put(job)
         self.jobAdded.emit(job.id)
         self._mark_dirty(None)
         for child in job.then:
@@ -483,6 +499,10 @@ class JobQueue(QObject):
             display_name(path), JobKind.UPLOAD, source=str(local), destination=path, total=size
         )
         job.run = functools.partial(self._upload, backend, local, path, original_name)
+        args: dict[str, object] = {"local": str(local.absolute()), "path": path}
+        if original_name:
+            args["original_name"] = original_name
+        job.persist = ("upload", args)
         return self.add(job)
 
     def add_download(
@@ -498,6 +518,7 @@ class JobQueue(QObject):
             display_name(path), JobKind.DOWNLOAD, source=path, destination=str(local), total=size
         )
         job.run = functools.partial(self._download, backend, path, local)
+        job.persist = ("download", {"path": path, "local": str(local.absolute()), "size": size})
         return self.add(job)
 
     def add_delete(self, backend: StorageBackend, paths: Sequence[str]) -> Job:
@@ -516,6 +537,8 @@ class JobQueue(QObject):
             unit="files",
         )
         job.run = functools.partial(self._delete, backend, items)
+        side = "local" if isinstance(backend, LocalStorageBackend) else "s3"
+        job.persist = ("delete", {"side": side, "paths": items})
         return self.add(job)
 
     @staticmethod
@@ -710,6 +733,7 @@ class JobQueue(QObject):
         """
         self._closing = True
         self.cancel_all()
+        self.persist_now()
         tasks = [*self._tasks.values(), *self._cleanups]
         pending: set[asyncio.Task[None]] = set()
         if tasks:
@@ -721,10 +745,132 @@ class JobQueue(QObject):
             )
         return not pending
 
+    # ----------------------------------------------------------------- persistence
+
+    def attach_store(self, store: QueueStore, scope: str) -> None:
+        """Keep waiting and running jobs in ``store`` under ``scope`` from now on.
+
+        Jobs already queued are recorded too. Call it before :meth:`restore` (which records the
+        jobs it brings back and forgets their old rows).
+        """
+        self._store, self._scope = store, scope
+        for job in self._jobs.values():
+            if job.state not in FINAL_STATES:
+                self._persist_put(job)
+
+    def restore(
+        self,
+        stored: Sequence[StoredJob],
+        backends: dict[str, StorageBackend | None],
+    ) -> list[Job]:
+        """Queue the last session's jobs again, each with a note saying it came back.
+
+        An upload that was running starts again from the beginning of its file; the S3 backend
+        continues a multipart upload from its journal where one was recorded, so only missing
+        parts are sent. A job whose store is missing now (no bucket configured) is dropped.
+
+        Args:
+            stored: From :meth:`QueueStore.load` for this queue's scope.
+            backends: ``{"local": ..., "s3": ...}``.
+
+        Returns:
+            The jobs queued again, in their old order.
+        """
+        jobs: list[Job] = []
+        dropped: list[str] = []
+        for item in stored:
+            args = item.args
+            remote = backends.get("s3")
+            try:
+                if item.op == "upload" and remote is not None:
+                    name = args.get("original_name")
+                    job = self.add_upload(
+                        remote,
+                        str(args["local"]),
+                        str(args["path"]),
+                        original_name=str(name) if name else None,
+                    )
+                elif item.op == "download" and remote is not None:
+                    size = args.get("size")
+                    job = self.add_download(
+                        remote,
+                        str(args["path"]),
+                        str(args["local"]),
+                        size=size if isinstance(size, int) else 0,
+                    )
+                elif item.op == "delete" and (target := backends.get(str(args["side"]))):
+                    paths = args["paths"]
+                    job = self.add_delete(
+                        target, [str(p) for p in paths] if isinstance(paths, list) else []
+                    )
+                else:
+                    dropped.append(item.id)
+                    continue
+            except (KeyError, ValueError) as exc:
+                logger.warning("A stored %s job could not be read back: %s", item.op, exc)
+                dropped.append(item.id)
+                continue
+            job.restored = (
+                self.tr("Resumed: it was running when Leap Sync stopped.")
+                if item.was_running
+                else self.tr("Put back in the queue: it was waiting when Leap Sync stopped.")
+            )
+            dropped.append(item.id)  # the job was recorded again under its new id
+            jobs.append(job)
+            self.jobChanged.emit(job.id)
+        self._to_remove.update(dropped)
+        self._schedule_persist()
+        return jobs
+
+    def persist_now(self) -> None:
+        """Write pending changes to the store now (done on each loop turn anyway)."""
+        self._persist_pending = False
+        if self._store is None:
+            self._to_put, self._to_mark, self._to_remove = [], {}, set()
+            return
+        puts = [job for job in self._to_put if job.id not in self._to_remove]
+        marks = self._to_mark
+        removes = self._to_remove
+        self._to_put, self._to_mark, self._to_remove = [], {}, set()
+        try:
+            if puts:
+                self._store.put(
+                    self._scope, [(job.id, *job.persist) for job in puts if job.persist]
+                )
+            if marks:
+                self._store.mark(marks)
+            if removes:
+                self._store.remove(removes)
+        except Exception:  # a broken queue file must not stop the transfers themselves
+            logger.exception("Could not save the transfer queue to %s", self._store.path)
+
+    def _persist_put(self, job: Job) -> None:
+        if self._store is not None and job.persist is not None:
+            self._to_remove.discard(job.id)
+            self._to_put.append(job)
+            self._schedule_persist()
+
+    def _persist_mark(self, job: Job, state: str) -> None:
+        if self._store is not None and job.persist is not None:
+            self._to_mark[job.id] = state
+            self._schedule_persist()
+
+    def _persist_remove(self, job: Job) -> None:
+        if self._store is not None and job.persist is not None:
+            self._to_mark.pop(job.id, None)
+            self._to_remove.add(job.id)
+            self._schedule_persist()
+
+    def _schedule_persist(self) -> None:
+        if not self._persist_pending:
+            self._persist_pending = True
+            asyncio.get_running_loop().call_soon(self.persist_now)
+
     # ----------------------------------------------------------------- scheduling
 
     def _requeue(self, job: Job) -> None:
         job.reset()
+        self._persist_put(job)
         self.jobChanged.emit(job.id)
         self._mark_dirty(None)
         for child in self._dependents(job):
@@ -777,6 +923,7 @@ class JobQueue(QObject):
         job.transferred = 0
         job.started_at = time.time()
         job.meter.reset(time.monotonic())
+        self._persist_mark(job, "running")
         task = asyncio.get_running_loop().create_task(self._execute(job), name=f"job {job.id}")
         self._tasks[job.id] = task
         # A done callback, not try/except in the coroutine: a task cancelled before its first
@@ -823,6 +970,8 @@ class JobQueue(QObject):
             self.queueStopped.emit(job.error)
 
     def _finish(self, job: Job, state: JobState, error: str = "") -> None:
+        if not self._closing:  # a quit cancels jobs that must come back next time
+            self._persist_remove(job)
         job.state = state
         job.error = error
         job.cancel_requested = False

@@ -540,6 +540,11 @@ class MainWindow(QMainWindow):
         if self._open_settings is not None:
             self._open_settings()
 
+    def add_settings_action(self, action: QAction) -> None:
+        """Put an action built by the composition root (Background…) beside Settings."""
+        self.addAction(action)
+        self._toolbar.insertAction(self.action_about, action)
+
     async def show_about(self) -> None:
         """The About dialog: version and the licences of bundled components."""
         from app.views.about_dialog import AboutDialog
