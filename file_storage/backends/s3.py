@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import mimetypes
@@ -33,7 +34,7 @@ from aiobotocore.config import AioConfig
 from botocore.exceptions import NoCredentialsError
 from pydantic import SecretStr
 
-from file_storage.atomic import AtomicFile
+from file_storage.atomic import AtomicFile, discard_partial, find_resumable
 from file_storage.backends.base import (
     CheckResult,
     DownloadResult,
@@ -42,6 +43,7 @@ from file_storage.backends.base import (
     StorageBackend,
     check_write_condition,
 )
+from file_storage.backends.interop import mtime_metadata, object_mtime_ns, set_local_mtime
 from file_storage.backends.s3_conditional import WriteCondition
 from file_storage.backends.s3_conditional import probe as probe_conditional_writes
 from file_storage.backends.s3_errors import S3Context, translate_s3_error
@@ -68,6 +70,7 @@ from file_storage.backends.s3_tls import session_class, verified_ssl_context
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
+    RangeRecord,
     choose_part_size,
     download_ranges,
     is_transient,
@@ -83,6 +86,7 @@ from file_storage.backends.s3_verify import (
     opaque_etag_reason,
 )
 from file_storage.errors import (
+    ChecksumMismatchError,
     ConfigurationError,
     EndpointNotRespondingError,
     EndpointUnreachableError,
@@ -90,6 +94,7 @@ from file_storage.errors import (
     NotSupportedError,
     ObjectChangedError,
     ObjectNotFoundError,
+    ServiceUnavailableError,
     SourceChangedError,
     StorageError,
     TLSVerificationError,
@@ -664,7 +669,7 @@ class S3StorageBackend(StorageBackend):
         sha256 = await source.sha256()
         old_size = await self._existing_size(key) if self._tracks_usage() else 0
         async with self.quota.reserve(max(0, size - old_size), path=rel) as reservation:
-            metadata = {SHA256_METADATA: sha256, **named}
+            metadata = {SHA256_METADATA: sha256, **named, **mtime_metadata(source)}
             extra: dict[str, Any] = {"Metadata": metadata}
             content_type, _ = mimetypes.guess_type(rel)
             if content_type:
@@ -1201,6 +1206,117 @@ class S3StorageBackend(StorageBackend):
         await self.call("delete_object", key, Bucket=self.bucket_name, Key=key)
         self.quota.record_delta(-size)
 
+    #: Above this size a copy is made of ranged part copies (CopyObject's limit is 5 GiB).
+    single_copy_limit = 5 * 1024**3
+
+    async def copy(self, source: str, target: str) -> str:
+        """Copy ``source`` to ``target`` inside the bucket, server-side (no bytes through us).
+
+        Metadata (SHA-256, original name, mtime) is kept. Up to :attr:`single_copy_limit` one
+        CopyObject; above, a multipart upload of ``UploadPartCopy`` ranges, when the server
+        answers each part with its MD5 (AWS does; SeaweedFS does not, and its copy would carry an
+        ETag no download can check): else the copy streams through this computer instead.
+
+        Raises:
+            ObjectNotFoundError: Nothing is stored at ``source``.
+        """
+        src_rel, dst_rel = validate_path(source), validate_path(target)
+        src_key, dst_key = self.key_for(src_rel), self.key_for(dst_rel)
+        head = await self._head(src_key)
+        size = int(head.get("ContentLength", 0))
+        old_size = await self._existing_size(dst_key) if self._tracks_usage() else 0
+        copy_source = {"Bucket": self.bucket_name, "Key": src_key}
+        streamed = False
+        async with self.quota.reserve(max(0, size - old_size), path=dst_rel) as reservation:
+            if size <= self.single_copy_limit:
+                await self.call(
+                    "copy_object",
+                    dst_key,
+                    Bucket=self.bucket_name,
+                    Key=dst_key,
+                    CopySource=copy_source,
+                    MetadataDirective="COPY",
+                )
+            else:
+                try:
+                    await self._copy_in_parts(copy_source, dst_key, head, size)
+                except NotSupportedError as exc:
+                    logger.warning("s3 copy %s: %s; copying through this computer", src_key, exc)
+                    reservation.commit(0)
+                    streamed = True
+            if not streamed:
+                reservation.commit(size - old_size)
+        if streamed:  # outside the reservation: the upload reserves its own
+            return await super().copy(source, target)
+        logger.info("s3 copy %s -> %s (%s, server-side)", src_key, dst_key, human_size(size))
+        return dst_key
+
+    async def _copy_in_parts(
+        self, copy_source: dict[str, str], key: str, head: dict[str, Any], size: int
+    ) -> None:
+        part = max(self.tuning.part_size, -(-size // 10_000), 5 * 1024 * 1024)
+        extra: dict[str, Any] = {"Metadata": dict(head.get("Metadata") or {})}
+        if head.get("ContentType"):
+            extra["ContentType"] = head["ContentType"]
+        created = await self.call(
+            "create_multipart_upload", key, Bucket=self.bucket_name, Key=key, **extra
+        )
+        upload_id = created["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, part), start=1):
+                answer = await self.call(
+                    "upload_part_copy",
+                    key,
+                    Bucket=self.bucket_name,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=copy_source,
+                    CopySourceRange=f"bytes={start}-{min(start + part, size) - 1}",
+                )
+                parts.append({"PartNumber": number, "ETag": _md5_part_etag(answer, key)})
+            await self.call(
+                "complete_multipart_upload",
+                key,
+                Bucket=self.bucket_name,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            await self._abort(key, upload_id)
+            raise
+
+    async def delete_files(self, files: list[ObjectInfo]) -> int:
+        """Delete many files with DeleteObjects (1000 per request); return how many.
+
+        Raises:
+            StorageError: The server refused some deletes (the first is named).
+        """
+        deleted = 0
+        for start in range(0, len(files), 1000):
+            batch = files[start : start + 1000]
+            keys = [{"Key": self.key_for(validate_path(info.path))} for info in batch]
+            answer = await self.call(
+                "delete_objects",
+                keys[0]["Key"] if keys else None,
+                Bucket=self.bucket_name,
+                Delete={"Objects": keys, "Quiet": True},
+            )
+            errors = answer.get("Errors") or []
+            failed = {error.get("Key") for error in errors}
+            gone = [info for info, key in zip(batch, keys, strict=True) if key["Key"] not in failed]
+            self.quota.record_delta(-sum(info.size for info in gone))
+            deleted += len(gone)
+            if errors:
+                first = errors[0]
+                raise StorageError(
+                    f"The server refused to delete {len(errors)} file(s), first "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".strip()
+                )
+        return deleted
+
     # ----------------------------------------------------------------- reads
 
     async def download_file(
@@ -1217,27 +1333,43 @@ class S3StorageBackend(StorageBackend):
         key = self.key_for(rel)
         target = Path(local_path)
         started = time.monotonic()
-        # One plain GET answers size, ETag and metadata (no HEAD first). An object that fits
-        # in one part is read from it; a bigger one is fetched in parallel ranges instead.
-        fast = await self._fast_ops()
-        head, body = await fast.open_get("get_object", key, {})
-        try:
+        identity = self._resume_identity(key)
+        kept = await asyncio.to_thread(
+            find_resumable, target.parent, lambda record: _same_object(record, identity)
+        )
+        result: DownloadResult | None = None
+        if kept is not None:
+            # An interrupted download of this object left its temp file here: a HEAD (no body
+            # to throw away) tells whether it is still the same version, then ranges resume it.
+            try:
+                head = await self._head(key)
+            except ObjectNotFoundError:
+                await asyncio.to_thread(discard_partial, kept[0])
+                raise
             info = _info_from_head(rel, head)
             plan = await self._proof_plan(rel, info, head)
-        except BaseException:
-            body.close()
-            raise
-        result: DownloadResult | None = None
-        if info.size <= self.tuning.part_size:
-            try:
-                result = await self._download_whole(key, info, plan, body, target, progress)
-            finally:
-                body.close()
         else:
-            body.close()
+            # One plain GET answers size, ETag and metadata (no HEAD first). An object that
+            # fits in one part is read from it; a bigger one is fetched in parallel ranges.
+            fast = await self._fast_ops()
+            head, body = await fast.open_get("get_object", key, {})
+            try:
+                info = _info_from_head(rel, head)
+                plan = await self._proof_plan(rel, info, head)
+            except BaseException:
+                body.close()
+                raise
+            if info.size <= self.tuning.part_size:
+                try:
+                    result = await self._download_whole(key, info, plan, body, target, progress)
+                finally:
+                    body.close()
+            else:
+                body.close()
         if result is None:
-            result = await self._download_ranged(key, info, plan, target, progress)
-        self.stats.bytes_downloaded += info.size
+            result = await self._download_ranged(key, info, plan, target, progress, kept)
+        set_local_mtime(target, object_mtime_ns(head))  # as rclone / aws s3 sync do
+        self.stats.bytes_downloaded += info.size - result.resumed_bytes
         elapsed = time.monotonic() - started
         logger.info(
             "s3 download key=%s bytes=%d %.2fs (%s/s) proof=%s",
@@ -1334,7 +1466,10 @@ class S3StorageBackend(StorageBackend):
         plan: _ProofPlan,
         target: Path,
         progress: ProgressCallback | None,
+        kept: tuple[Path, dict[str, Any]] | None = None,
     ) -> DownloadResult:
+        """Fetch in parallel ranges; with ``kept`` (a temp file left by an interrupted download
+        of this object), only what it lacks, if it is still the same version."""
         # Parts up to a few part sizes are fetched as one range each, their MD5s computed as
         # the bytes arrive (in parallel); bigger parts (a 1 GiB single-part upload...) would
         # leave the download with too few streams, so they are split and hashed in order.
@@ -1344,7 +1479,58 @@ class S3StorageBackend(StorageBackend):
             if plan.layout is not None and in_stream
             else plain_regions(info.size, self.tuning.part_size)
         )
-        async with AtomicFile(target, expected_size=info.size) as out:
+        identity = self._resume_identity(key)
+        note: str | None = None
+        version = (plan.etag, info.size)
+        if kept is not None and (kept[1].get("etag"), kept[1].get("size")) != version:
+            # If-Match in effect: the kept bytes belong to another version of the object.
+            note = "the object changed since the interrupted download; started again from zero"
+            logger.warning("%s: %s", key, note)
+            await asyncio.to_thread(discard_partial, kept[0])
+            kept = None
+        try:
+            return await self._fetch_ranges(
+                key, info, plan, target, progress, regions, in_stream, identity, kept, note
+            )
+        except ChecksumMismatchError as exc:
+            if kept is None:
+                raise
+            # The kept bytes did not pass the final proof (damaged on disk, or by a writer that
+            # was not us): they were discarded with the temp file; fetch everything once more.
+            note = f"the kept partial file failed the final proof ({exc}), so it was fetched again"
+            logger.warning("%s: %s", key, note)
+            return await self._fetch_ranges(
+                key, info, plan, target, progress, regions, in_stream, identity, None, note
+            )
+
+    def _resume_identity(self, key: str) -> dict[str, Any]:
+        """What a kept temp file's record names: bucket and key (no endpoint: the same store may
+        be reached through another URL; the ETag and the final proof decide what is kept)."""
+        return {"v": 1, "bucket": self.bucket_name, "key": key}
+
+    async def _fetch_ranges(
+        self,
+        key: str,
+        info: ObjectInfo,
+        plan: _ProofPlan,
+        target: Path,
+        progress: ProgressCallback | None,
+        regions: list[tuple[int, int]],
+        in_stream: bool,
+        identity: dict[str, Any],
+        kept: tuple[Path, dict[str, Any]] | None,
+        note: str | None,
+    ) -> DownloadResult:
+        async with AtomicFile(
+            target,
+            expected_size=info.size,
+            resume_from=kept[0] if kept is not None else None,
+            keep_on=_worth_resuming,
+        ) as out:
+            done = _kept_ranges(kept[1]) if kept is not None and out.resumed else []
+            record = await out.run(
+                RangeRecord, out, {**identity, "etag": plan.etag, "size": info.size}, done
+            )
             digests = await download_ranges(
                 self,
                 bucket=self.bucket_name,
@@ -1360,8 +1546,14 @@ class S3StorageBackend(StorageBackend):
                 policy=self.tuning.retry_policy,
                 on_retry=self._count_retry,
                 ordered_layout=None if in_stream else plan.layout,
+                kept=done,
+                record=record,
             )
-            return await self._judge(key, info, plan, digests, out)
+            result = await self._judge(key, info, plan, digests, out)
+        resumed = out.kept_bytes
+        if resumed:
+            logger.info("%s: resumed, %d of %d bytes kept from before", key, resumed, info.size)
+        return dataclasses.replace(result, resumed_bytes=resumed, resume_note=note)
 
     async def iter_chunks(
         self, path: str, chunk_size: int = 1024 * 1024, *, start: int = 0
@@ -1495,6 +1687,31 @@ async def _sha256_of(data: bytes) -> str:
     return await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
 
 
+def _same_object(record: dict[str, Any], identity: dict[str, Any]) -> bool:
+    return all(record.get(name) == value for name, value in identity.items())
+
+
+def _kept_ranges(record: dict[str, Any]) -> list[tuple[int, int]]:
+    """The byte ranges a resume record names (malformed entries are ignored: re-fetched)."""
+    ranges = []
+    for item in record.get("done") or []:
+        if (
+            isinstance(item, list)
+            and len(item) == 2
+            and all(isinstance(n, int) for n in item)
+            and 0 <= item[0] < item[1]
+        ):
+            ranges.append((item[0], item[1]))
+    return ranges
+
+
+def _worth_resuming(exc: BaseException) -> bool:
+    """Keep a download's temp file after a lost connection or a server that stopped answering."""
+    return isinstance(exc, EndpointUnreachableError | ServiceUnavailableError) and not isinstance(
+        exc, TLSVerificationError
+    )
+
+
 class _InterruptedReadError(Exception):
     """A plain GET broke off: fetch the object again with retried ranged GETs."""
 
@@ -1514,6 +1731,14 @@ class _ProofPlan:
     layout: list[int] | None
     layout_problem: str | None
     md5_whole: bool
+
+
+def _md5_part_etag(answer: dict[str, Any], key: str) -> str:
+    """The ETag of an UploadPartCopy, if it is the part's MD5 (else the copy is unverifiable)."""
+    etag = str(answer["CopyPartResult"]["ETag"])
+    if not is_plain_md5(etag.strip('"')):
+        raise NotSupportedError(f"the server's part copies carry no MD5 ETag ({etag})", path=key)
+    return etag
 
 
 def _info_from_head(path: str, response: dict[str, Any]) -> ObjectInfo:

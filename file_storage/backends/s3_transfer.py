@@ -13,13 +13,14 @@ import hashlib
 import logging
 import math
 import os
-from collections.abc import Awaitable, Callable, Coroutine
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
 
-from file_storage.atomic import AtomicFile
+from file_storage.atomic import AtomicFile, write_resume_record
 from file_storage.backends.s3_retry import RetryPolicy
 from file_storage.backends.s3_verify import Digests, StreamDigests
 from file_storage.errors import (
@@ -200,6 +201,72 @@ class OrderedHasher:
             offset += len(chunk)
 
 
+class RangeRecord:
+    """The resume record of a download's temp file: the object, and the byte ranges on disk.
+
+    Updated right after each chunk is written (from the writing thread), so a killed process
+    leaves a record that claims only bytes that reached the file. A resumed run re-hashes every
+    kept byte for the final proof: the record says where bytes are, never that they are right.
+    """
+
+    def __init__(
+        self, out: AtomicFile, identity: dict[str, Any], done: Sequence[tuple[int, int]] = ()
+    ) -> None:
+        self._out = out
+        self._identity = identity
+        self._done: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+        self._enabled = True
+        for start, end in done:
+            self._merge(start, end)
+        self._save()
+
+    @property
+    def done(self) -> list[tuple[int, int]]:
+        return list(self._done)
+
+    def add(self, start: int, end: int) -> None:
+        """Record that bytes ``start..end-1`` are on disk (blocking: a worker thread)."""
+        with self._lock:
+            self._merge(start, end)
+            self._save()
+
+    def _merge(self, start: int, end: int) -> None:
+        merged: list[tuple[int, int]] = []
+        for a, b in self._done:
+            if b < start or a > end:
+                merged.append((a, b))
+            else:
+                start, end = min(a, start), max(b, end)
+        merged.append((start, end))
+        merged.sort()
+        self._done = merged
+
+    def _save(self) -> None:
+        if self._enabled:
+            record = {**self._identity, "done": self._done}
+            # A filesystem without xattrs (or a record too big for one) just cannot resume.
+            self._enabled = write_resume_record(self._out.fd, record)
+
+
+def covered_prefix(done: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    """How many bytes from ``start`` on (up to ``end``) the intervals ``done`` cover."""
+    for a, b in done:
+        if a <= start < b:
+            return min(b, end) - start
+    return 0
+
+
+def _hash_back(fd: int, digest: Any, start: int, end: int) -> None:
+    """Add the kept bytes ``start..end-1`` of a resumed file to a part's MD5 (blocking)."""
+    while start < end:
+        chunk = os.pread(fd, min(8 * MiB, end - start), start)
+        if not chunk:
+            raise StorageError("The kept partial file is shorter than its resume record says.")
+        digest.update(chunk)
+        start += len(chunk)
+
+
 def plain_regions(size: int, part_size: int) -> list[tuple[int, int]]:
     """``(offset, length)`` regions of ``part_size`` covering ``size`` bytes."""
     return [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
@@ -231,6 +298,8 @@ async def download_ranges(
     policy: RetryPolicy,
     ordered_layout: list[int] | None = None,
     on_retry: Callable[[], None] | None = None,
+    kept: Sequence[tuple[int, int]] = (),
+    record: RangeRecord | None = None,
 ) -> Digests:
     """Fetch ``key`` into ``out`` with parallel ranged GETs of ``regions``; return its digests.
 
@@ -238,6 +307,10 @@ async def download_ranges(
     ``md5_parts``, each region's MD5 is computed from the bytes as they arrive (regions are then
     the object's parts, for a multipart ETag); with ``ordered_layout`` instead, the part MD5s are
     computed in the ordered pass (parts too big to be one range each). The caller judges.
+
+    With ``kept`` (byte ranges already in a resumed ``out``), each region is fetched only from
+    the end of its kept prefix; the kept bytes are hashed from the file like the new ones.
+    ``record`` is told every byte range written, for a later resume.
     """
     hasher = OrderedHasher(out, regions, md5=md5_whole, layout=ordered_layout)
     hash_task = asyncio.create_task(hasher.run())
@@ -246,10 +319,20 @@ async def download_ranges(
     transferred = 0
 
     async def fetch_region(index: int) -> None:
+        nonlocal transferred
         offset, length = regions[index]
         end = offset + length
-        position = offset
         digest = part_md5[index] if part_md5 is not None else None
+        position = offset + covered_prefix(kept, offset, end)
+        if position > offset:
+            out.count_kept(position - offset)
+            if digest is not None:
+                await out.run(_hash_back, out.fd, digest, offset, position)
+            transferred += position - offset
+            await report_progress(progress, transferred)
+        if position == end:
+            hasher.mark_done(index)
+            return
 
         async def read_once() -> None:
             """One ranged GET from ``position``; advances it as bytes land on disk."""
@@ -261,7 +344,7 @@ async def download_ranges(
                     if not chunk:
                         return
                     # Bytes before ``position`` are hashed already: a retry resumes the MD5.
-                    await out.run(_write_and_update, out, position, chunk, digest)
+                    await out.run(_write_and_update, out, position, chunk, digest, record)
                     position += len(chunk)
                     transferred += len(chunk)
                     await report_progress(progress, transferred)
@@ -305,11 +388,15 @@ async def download_ranges(
     return ordered
 
 
-def _write_and_update(out: AtomicFile, offset: int, chunk: bytes, digest: Any) -> None:
-    """One worker-thread hop: write a chunk and add it to the part's running MD5."""
+def _write_and_update(
+    out: AtomicFile, offset: int, chunk: bytes, digest: Any, record: RangeRecord | None
+) -> None:
+    """One worker-thread hop: write a chunk, add it to the part's running MD5, record it."""
     out.pwrite_sync(offset, chunk)
     if digest is not None:
         digest.update(chunk)
+    if record is not None:
+        record.add(offset, offset + len(chunk))
 
 
 def ops_error(ops: S3Ops, exc: BaseException, key: str) -> StorageError:
