@@ -241,6 +241,7 @@ async def test_a_put_killed_at_60_percent_is_resumed_by_the_next_put(
         assert 0.30 * SIZE <= sent <= 0.55 * SIZE, f"sent {sent / SIZE:.0%} of the file"
         assert proxy.up_bytes - sent_before < 0.55 * SIZE  # what really went over the wire
         assert "Resuming the upload of" in caplog.text
+        assert caplog.text.count("s3 list_parts") >= 2, "ListParts was not read in pages"
         assert await open_uploads(raw_s3, prefix) == []
         assert await backend.journal_entries() == []
         # Verified exactly like a fresh upload: SHA-256 metadata and the multipart ETag.
