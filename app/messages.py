@@ -24,6 +24,8 @@ from file_storage.redaction import redact
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from file_storage.backends.base import CheckResult
+
 CONTEXT = "Messages"
 
 
@@ -164,6 +166,11 @@ CREDENTIAL_SENTENCES = {
     ),
 }
 
+#: The profiles file (app.profiles.ProfileStoreError, imported late like the credentials).
+PROFILES_SENTENCE = QT_TRANSLATE_NOOP(
+    "Messages", "The profiles file could not be read or written. The details are in the log."
+)
+
 #: In the context it had before this module (its translation exists already).
 UNEXPECTED = QT_TRANSLATE_NOOP(
     "ErrorMessages", "Unexpected error ({name}); the details are in the log."
@@ -179,6 +186,8 @@ def sentence_for(exc: BaseException) -> str | None:
     kind = getattr(exc, "kind", None)
     if _is_credential_error(exc) and isinstance(kind, str):
         return CREDENTIAL_SENTENCES.get(kind, CREDENTIAL_SENTENCES["credentials"])
+    if _is_profiles_error(exc):
+        return PROFILES_SENTENCE
     return None
 
 
@@ -186,6 +195,12 @@ def _is_credential_error(exc: BaseException) -> bool:
     from app.credentials import CredentialError  # late: keyring is only needed here
 
     return isinstance(exc, CredentialError)
+
+
+def _is_profiles_error(exc: BaseException) -> bool:
+    from app.profiles import ProfileStoreError  # late: app.profiles imports pydantic models
+
+    return isinstance(exc, ProfileStoreError)
 
 
 def describe(exc: BaseException) -> str:
@@ -208,6 +223,27 @@ def describe(exc: BaseException) -> str:
     if isinstance(path, str) and path:
         return _tr(WITH_PATH).format(sentence=translated, path=redact(path))
     return translated
+
+
+ANSWERED = QT_TRANSLATE_NOOP("Messages", "The bucket answered in {ms} ms.")
+ANSWERED_PLAIN = QT_TRANSLATE_NOOP("Messages", "The bucket answered.")
+
+
+def check_detail(result: CheckResult) -> str:
+    """A connection check's detail in the interface's language (status tooltip, Settings).
+
+    A failure is its error's sentence (:func:`describe`); a success keeps the backend's
+    English detail (bucket, endpoint, latency) in English and is a translated sentence with
+    the latency otherwise.
+    """
+    if result.error is not None:
+        return describe(result.error)
+    if result.ok:
+        source = ANSWERED if result.latency_ms is not None else ANSWERED_PLAIN
+        translated = _tr(source)
+        if translated != source:
+            return translated.format(ms=f"{result.latency_ms or 0:.0f}")
+    return redact(result.detail)
 
 
 # --------------------------------------------------------------------------- sizes

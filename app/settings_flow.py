@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject
 
 from app.credentials import CredentialError, CredentialStore
+from app.messages import describe
 from app.profiles import Profile, ProfileStore, ProfileStoreError, build_settings, load_settings
 from app.views.settings_dialog import SettingsDialog, explain_check, explain_validation
 from app.workspace import Workspace, WorkspaceHost, build_workspace
@@ -239,8 +240,8 @@ class SettingsFlow(QObject):
         try:
             self._profiles.set_active(profile_id)
         except (KeyError, ProfileStoreError) as exc:
-            self._host.notify("error", str(exc))
-            self._tell_dialog("error", str(exc))
+            self._host.notify("error", describe(exc))
+            self._tell_dialog("error", describe(exc))
             return False
         return True
 

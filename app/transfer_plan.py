@@ -17,9 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 
+from app.messages import describe, format_size
 from file_storage.path_builder import SOURCE_EXTENSIONS, StoragePathBuilder
 from file_storage.paths import validate_path
-from file_storage.units import human_size
 
 USER_FOLDER_RE = re.compile(r"^users/user_\d{6}$")
 RECORDING_FOLDER_RE = re.compile(r"^users/user_\d{6}/recordings/[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -89,7 +89,7 @@ def _add(plan: TransferPlan, local: Path, path: str) -> None:
     try:
         plan.copies.append(PlannedCopy(local, validate_path(path), local.stat().st_size))
     except (ValueError, OSError) as exc:
-        plan.skipped.append(f"{local.name}: {exc}")
+        plan.skipped.append(f"{local.name}: {describe(exc)}")
 
 
 def quota_verdict(used: int, limit: int | None, adding: int) -> tuple[str, str]:
@@ -102,9 +102,9 @@ def quota_verdict(used: int, limit: int | None, adding: int) -> tuple[str, str]:
             "TransferPlan",
             "Not started: this needs {needed}, but only {free} of the {quota} quota is free.",
         ).format(
-            needed=human_size(adding),
-            free=human_size(max(0, limit - used)),
-            quota=human_size(limit),
+            needed=format_size(adding),
+            free=format_size(max(0, limit - used)),
+            quota=format_size(limit),
         )
     if projected >= 0.8 * limit:
         return "warn", QCoreApplication.translate(
@@ -112,8 +112,8 @@ def quota_verdict(used: int, limit: int | None, adding: int) -> tuple[str, str]:
             "After this transfer the store will be {percent} full ({used} of {quota}).",
         ).format(
             percent=f"{projected / limit:.0%}",
-            used=human_size(projected),
-            quota=human_size(limit),
+            used=format_size(projected),
+            quota=format_size(limit),
         )
     return "ok", ""
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
+from app.messages import check_detail, describe
 from file_storage.backends.base import StorageBackend
 
 if TYPE_CHECKING:
@@ -204,18 +205,18 @@ class HealthService(QObject):
         except Exception as exc:  # a probe must never kill the loop; say what happened
             logger.warning("Connection probe failed: %s", exc)
             if remote is self._remote:
-                self._fail(ConnectionState.OFFLINE, str(exc))
+                self._fail(ConnectionState.OFFLINE, describe(exc))
             return self.state
         if remote is not self._remote:  # switched while the probe ran
             return self.state
         if result.ok:
-            self._recovered(result.detail)
+            self._recovered(check_detail(result))
         else:
             kind = result.error.kind if result.error is not None else ""
             busy = kind in _BUSY_KINDS
             self._fail(
                 ConnectionState.NOT_RESPONDING if busy else ConnectionState.OFFLINE,
-                result.detail,
+                check_detail(result),
             )
         return self.state
 

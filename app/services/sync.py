@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
+from app.messages import describe, format_size
 from app.services.transfers import Job, JobKind, JobQueue, JobState, ProgressReporter
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
@@ -38,7 +39,6 @@ from file_storage.sync import (
     compare,
     migrate,
 )
-from file_storage.units import human_size
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,9 @@ def space_problem(plan: SyncPlan, room: Room) -> str | None:
                 "{store} has {free} free of its {quota} quota, but this needs {needed}.",
             ).format(
                 store=QCoreApplication.translate("SyncService", SIDE_NAMES[side]),
-                free=human_size(max(0, limit - used)),
-                quota=human_size(limit),
-                needed=human_size(needed),
+                free=format_size(max(0, limit - used)),
+                quota=format_size(limit),
+                needed=format_size(needed),
             )
         )
     if not sentences:
@@ -316,7 +316,7 @@ class SyncService(QObject):
             room = await backend_room(destination)
             quota_error = ""
         except StorageError as exc:  # usage unknown: writes would be refused, say why now
-            room, quota_error = (0, None), str(exc)
+            room, quota_error = (0, None), describe(exc)
 
         def checked(plan: SyncPlan) -> None:
             problem = quota_error or space_problem(plan, lambda s: room if s == side else (0, None))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
 
+from app.messages import describe
 from file_storage.backends.base import StorageBackend
 from file_storage.errors import StorageError
 from file_storage.path_builder import StoragePathBuilder
@@ -70,7 +71,7 @@ class UsageService(QObject):
                         usage.per_user[slug] = usage.per_user.get(slug, 0) + info.size
         except StorageError as exc:
             logger.warning("Could not count usage of %s: %s", side, exc)
-            self.countFailed.emit(side, str(exc))
+            self.countFailed.emit(side, describe(exc))
             return
         usage.counted = True
         self.sides[side] = usage

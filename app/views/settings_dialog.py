@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 
 from app.credentials import CredentialError, CredentialStore
 from app.i18n import SETTING_LANGUAGE, SYSTEM, normalize
+from app.messages import check_detail, describe
 from app.profiles import (
     Profile,
     ProfileStore,
@@ -153,14 +154,14 @@ def explain_check(result: CheckResult) -> str:
     """One plain sentence for a connection check, then the backend's detail."""
     if result.ok:
         return QCoreApplication.translate("SettingsDialog", "Connection works. {detail}").format(
-            detail=result.detail
+            detail=check_detail(result)
         )
     kind = result.error.kind if result.error is not None else ""
     sentence = CHECK_SENTENCES.get(
         kind, QT_TRANSLATE_NOOP("SettingsDialog", "The connection test failed.")
     )
     return QCoreApplication.translate("SettingsDialog", "{sentence}\nDetails: {detail}").format(
-        sentence=_tr(sentence), detail=redact(result.detail)
+        sentence=_tr(sentence), detail=check_detail(result)
     )
 
 
@@ -522,7 +523,8 @@ class SettingsDialog(QDialog):
         shown = profile or Profile()
         self._loading = True
         try:
-            self.name_edit.setText(shown.name)
+            # No profile: an empty form (the model's default name is English, never shown).
+            self.name_edit.setText(shown.name if profile is not None else "")
             self.endpoint_edit.setText(shown.endpoint_url)
             self.region_edit.setText(shown.region)
             self.bucket_edit.setText(shown.bucket)
@@ -706,7 +708,7 @@ class SettingsDialog(QDialog):
             await self._credentials.check()
         except CredentialError as exc:
             self._keyring_problem = exc
-            self._show_status("warning", str(exc))  # F9: say what to do before anyone types
+            self._show_status("warning", describe(exc))  # F9: say what to do before anyone types
         else:
             self._keyring_problem = None
         self._update_secret_hint()
@@ -740,7 +742,7 @@ class SettingsDialog(QDialog):
         try:
             self._profiles.add(profile)
         except ProfileStoreError as exc:
-            self._show_status("error", str(exc))
+            self._show_status("error", describe(exc))
             return False
         self._refresh_list(select=profile.id)
         self._show_status("info", self.tr("Added “{name}”.").format(name=profile.name))
@@ -760,7 +762,9 @@ class SettingsDialog(QDialog):
         except (CredentialError, ProfileStoreError) as exc:
             self._show_status(
                 "warning",
-                self.tr("The copy was made without its secret: {error}").format(error=exc),
+                self.tr("The copy was made without its secret: {error}").format(
+                    error=describe(exc)
+                ),
             )
             return
         if self._current_id == profile_id:
@@ -792,7 +796,7 @@ class SettingsDialog(QDialog):
         except KeyError:
             return
         except ProfileStoreError as exc:
-            self._show_status("error", str(exc))
+            self._show_status("error", describe(exc))
             self._update_buttons()
             return
         if self._current_id == profile.id:
@@ -802,7 +806,7 @@ class SettingsDialog(QDialog):
             self._show_status(
                 "warning",
                 self.tr("Removed “{name}”, but its secret is still stored: {error}").format(
-                    name=profile.name, error=problem
+                    name=profile.name, error=describe(problem)
                 ),
             )
         else:
@@ -816,7 +820,7 @@ class SettingsDialog(QDialog):
         try:
             self._profiles.set_active(self._current_id)
         except ProfileStoreError as exc:
-            self._show_status("error", str(exc))
+            self._show_status("error", describe(exc))
             return
         self._refresh_list(select=self._current_id)
         name = self._profiles.get(self._current_id).name
@@ -863,7 +867,7 @@ class SettingsDialog(QDialog):
             self._show_status(
                 "error",
                 self.tr("Saved “{name}” without its secret. {error}").format(
-                    name=profile.name, error=problem
+                    name=profile.name, error=describe(problem)
                 ),
             )
         else:
@@ -940,7 +944,7 @@ class SettingsDialog(QDialog):
             return False, explain_validation(exc, from_environment=True)
         except CredentialError as exc:
             return False, self.tr("The secret could not be read from the keyring. {error}").format(
-                error=exc
+                error=describe(exc)
             )
         if not settings.s3_bucket:
             return False, self.tr("Enter a bucket name to test the connection.")
@@ -949,7 +953,10 @@ class SettingsDialog(QDialog):
         except (StorageError, ValueError) as exc:
             return False, QCoreApplication.translate(
                 "SettingsDialog", "{sentence}\nDetails: {detail}"
-            ).format(sentence=_tr(CHECK_SENTENCES["configuration"]), detail=redact(str(exc)))
+            ).format(
+                sentence=_tr(CHECK_SENTENCES["configuration"]),
+                detail=describe(exc) if isinstance(exc, StorageError) else redact(str(exc)),
+            )
         try:
             result = await backend.check()
         finally:

@@ -21,6 +21,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject
 from PySide6.QtGui import QAction, QImage, QKeySequence
 
 from app.icons import icon
+from app.messages import describe, format_size
 from app.models.storage_tree import (
     FOLDER_CONFLICT,
     FOLDER_DIFFERS,
@@ -35,7 +36,6 @@ from file_storage.backends.local import LocalStorageBackend
 from file_storage.errors import StorageError
 from file_storage.path_builder import StoragePathBuilder
 from file_storage.sync import CompareResult, Entry, FileState, MigrationProgress, SyncMode, SyncPlan
-from file_storage.units import human_size
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
@@ -259,7 +259,7 @@ class SyncController(QObject):
         self.window.notify(
             "info",
             self.tr("Syncing {folder}: {steps}, {size} to copy; follow them in Transfers.").format(
-                folder=where, steps=steps, size=human_size(plan.total_bytes)
+                folder=where, steps=steps, size=format_size(plan.total_bytes)
             ),
         )
         report = await self.service.run(self.window.local, remote, plan)
@@ -284,7 +284,7 @@ class SyncController(QObject):
                 "Sync done: {copied} copied ({size}), {deleted} deleted (to the trash)"
             ).format(
                 copied=report.files_copied,
-                size=human_size(report.bytes_copied),
+                size=format_size(report.bytes_copied),
                 deleted=report.files_deleted,
             )
             self.window.notify("info", f"{text}{extra}.")
@@ -375,7 +375,7 @@ class SyncController(QObject):
                 self.window.local, remote, result, card.entry, choice
             )
         except StorageError as exc:
-            card.set_outcome(self.tr("Failed: {error}").format(error=exc), done=False)
+            card.set_outcome(self.tr("Failed: {error}").format(error=describe(exc)), done=False)
             raise
         if report.failed:
             card.set_outcome(
@@ -456,7 +456,7 @@ class SyncController(QObject):
         ).format(
             seconds=f"{report.seconds:.0f}",
             copied=report.files_copied,
-            size=human_size(report.bytes_copied),
+            size=format_size(report.bytes_copied),
             present=report.already_present,
             skipped=len(report.skipped),
             failed=len(report.failed),

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.messages import format_size
 from app.services.sync import Room, space_problem
 from file_storage.media import MediaInfo, format_duration
 from file_storage.sync import ActionKind, CompareResult, Entry, FileState, SyncMode, SyncPlan
-from file_storage.units import human_size
 
 #: Files the migration assistant names as not migratable (the CLI lists them all).
 MAX_SKIPPED_SHOWN = 10
@@ -84,7 +84,7 @@ def plan_summary(plan: SyncPlan) -> str:
     """``3 × upload (1.2 GiB) · 1 × delete in S3 (20 MiB) · 240 unchanged``."""
     counts, sizes = plan.counts(), plan.bytes_by_kind()
     parts = [
-        f"{counts[kind]} × {action_label(kind)} ({human_size(sizes[kind])})"
+        f"{counts[kind]} × {action_label(kind)} ({format_size(sizes[kind])})"
         for kind in ActionKind
         if counts[kind]
     ]
@@ -218,7 +218,7 @@ class PlanDialog(QDialog):
         items = []
         for action in self.plan.actions[:MAX_PLAN_ROWS]:
             item = QTreeWidgetItem(
-                [action_label(action.kind), action.path, human_size(action.nbytes)]
+                [action_label(action.kind), action.path, format_size(action.nbytes)]
             )
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             items.append(item)
@@ -350,7 +350,7 @@ def _version_text(
 ) -> str:
     if size is None:
         return QCoreApplication.translate("ConflictCard", "absent")
-    lines = [human_size(size)]
+    lines = [format_size(size)]
     if modified is not None:
         # To the second: two edits a minute apart must not look the same.
         when = f"{modified.astimezone():%Y-%m-%d %H:%M:%S}"  # type: ignore[attr-defined]
@@ -502,7 +502,7 @@ class MigrationDialog(QDialog):
             "{skipped} skipped."
         ).format(
             copies=len(copies),
-            size=human_size(plan.total_bytes),
+            size=format_size(plan.total_bytes),
             # Identical on both sides: what "already there" means (the same count as the CLI's).
             unchanged=sum(1 for e in plan.comparison.entries if e.state is FileState.IDENTICAL),
             skipped=len(plan.skipped),
@@ -522,7 +522,7 @@ class MigrationDialog(QDialog):
         self.users.clear()
         self._rows.clear()
         for user, (files, size) in sorted(per_user.items()):
-            item = QTreeWidgetItem([user, str(files), human_size(size), "—"])
+            item = QTreeWidgetItem([user, str(files), format_size(size), "—"])
             self.users.addTopLevelItem(item)
             self._rows[user] = item
         self._can_start = bool(copies) and not plan.blocked
