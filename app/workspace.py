@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from app.messages import describe
 from app.services.health import HealthService, TransferWatch
 from app.services.media import MediaService
 from app.services.sync import SyncService
@@ -116,7 +117,7 @@ def build_workspace(
         try:
             remote = create_s3_backend(settings)
         except StorageError as exc:
-            remote_error = str(exc)
+            remote_error = describe(exc)
     queue = JobQueue()
     usage = UsageService({"local": local, **({"s3": remote} if remote else {})})
     media = MediaService(
@@ -155,8 +156,6 @@ def build_workspace(
 
 def compose_window(workspace: Workspace, log_handler: QtLogHandler) -> MainWindow:
     """The main window on ``workspace``, with the connection health in its status bar."""
-    from PySide6.QtWidgets import QLabel
-
     from app.views.connection_status import ConnectionStatus
     from app.views.main_window import MainWindow
 
@@ -169,13 +168,9 @@ def compose_window(workspace: Workspace, log_handler: QtLogHandler) -> MainWindo
         profile_label=workspace.label,
         media=workspace.media,
         sync=workspace.sync,
+        connection_status=ConnectionStatus(workspace.health),
     )
-    # The health widget replaces the window's one-shot "Connected" dot (it never noticed a
-    # server that stopped answering). Until the window hosts it itself, put it in its place.
-    one_shot = window.findChild(QLabel, "connectionStatus")
-    if one_shot is not None:
-        one_shot.hide()
-    window.statusBar().addPermanentWidget(ConnectionStatus(workspace.health))
+    window.fit_to_screen()
     return window
 
 

@@ -3,6 +3,9 @@
 The model only reads jobs the queue already holds; it never awaits. Rows are inserted and removed
 as the queue adds and clears jobs, and progress updates become ``dataChanged`` on one row, never a
 model reset, so selection and scrolling survive a busy queue.
+
+Jobs added in one turn of the event loop become rows together, in one ``beginInsertRows``: a
+10,000-file upload inserted row by row kept the loop (and the sorting proxy) busy for ~4 s.
 """
 
 # Qt's virtual methods keep their camelCase names.
@@ -20,6 +23,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
 
 from app.messages import format_rate, format_size
@@ -201,6 +205,12 @@ class TransferTableModel(QAbstractTableModel):
         # while the views process its removal.
         self._jobs: list[Job] = queue.jobs()
         self._rows: dict[str, int] = {job.id: row for row, job in enumerate(self._jobs)}
+        #: Jobs added since the last flush, in order (they become rows together).
+        self._pending: dict[str, None] = {}
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)  # the next turn of the event loop
+        self._flush_timer.timeout.connect(self.flush)
         queue.jobAdded.connect(self._on_job_added)
         queue.jobChanged.connect(self._on_job_changed)
         queue.jobRemoved.connect(self._on_job_removed)
@@ -212,8 +222,31 @@ class TransferTableModel(QAbstractTableModel):
         return self._jobs[row]
 
     def row_of(self, job_id: str) -> int | None:
-        """The row showing ``job_id``, or ``None``."""
+        """The row showing ``job_id``, or ``None`` (a job added just now is shown first)."""
+        if job_id in self._pending:
+            self.flush()
         return self._rows.get(job_id)
+
+    def flush(self) -> None:
+        """Insert the rows of the jobs added since the last flush, in one insertion."""
+        self._flush_timer.stop()
+        if not self._pending:
+            return
+        jobs = []
+        for job_id in self._pending:
+            try:
+                jobs.append(self._queue.job(job_id))
+            except KeyError:  # removed from the queue before it was shown
+                continue
+        self._pending.clear()
+        if not jobs:
+            return
+        first = len(self._jobs)
+        self.beginInsertRows(_ROOT, first, first + len(jobs) - 1)
+        for row, job in enumerate(jobs, start=first):
+            self._jobs.append(job)
+            self._rows[job.id] = row
+        self.endInsertRows()
 
     # ----------------------------------------------------------------- Qt model API
 
@@ -322,20 +355,20 @@ class TransferTableModel(QAbstractTableModel):
     # ----------------------------------------------------------------- queue signals
 
     def _on_job_added(self, job_id: str) -> None:
-        if job_id in self._rows:
+        if job_id in self._rows or job_id in self._pending:
             return
-        row = len(self._jobs)
-        self.beginInsertRows(_ROOT, row, row)
-        self._jobs.append(self._queue.job(job_id))
-        self._rows[job_id] = row
-        self.endInsertRows()
+        self._pending[job_id] = None
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
 
     def _on_job_changed(self, job_id: str) -> None:
-        row = self._rows.get(job_id)
+        row = self._rows.get(job_id)  # a job still pending is inserted as it is then
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
 
     def _on_job_removed(self, job_id: str) -> None:
+        if self._pending.pop(job_id, 0) is None:
+            return  # never shown
         row = self._rows.get(job_id)
         if row is None:
             return

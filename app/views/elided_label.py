@@ -67,9 +67,19 @@ class ElidedLabel(QLabel):
     def sizeHint(self) -> QSize:
         if not self._natural:
             return QSize(0, self._height())
+        margins = self.contentsMargins()  # the style sheet's padding
+        width = max(self._whole_width(line) for line in self.text().split("\n"))
+        return QSize(width + margins.left() + margins.right() + 4, self._height())
+
+    def _whole_width(self, line: str) -> int:
+        """The narrowest width that draws ``line`` uncut. ``elidedText`` may need a few pixels
+        more than ``horizontalAdvance`` says (glyphs from a fallback font, such as arrows)."""
         metrics = self.fontMetrics()
-        width = max(metrics.horizontalAdvance(line) for line in self.text().split("\n"))
-        return QSize(width + 4, self._height())
+        width = metrics.horizontalAdvance(line)
+        limit = 2 * width + 16
+        while width < limit and metrics.elidedText(line, self._mode, width) != line:
+            width += 2
+        return width
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

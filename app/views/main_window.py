@@ -10,16 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -32,8 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.catalog import Catalog
-from app.errors import describe_error
 from app.icons import icon
+from app.messages import describe, format_size
 from app.models.storage_tree import SIDE_LOCAL, SIDE_S3, NodeKind, StorageTreeModel
 from app.services.media import MediaService
 from app.services.sync import SyncService
@@ -55,7 +61,6 @@ from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend
 from file_storage.errors import StorageError
 from file_storage.path_builder import StoragePathBuilder
-from file_storage.units import human_size
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +71,28 @@ SHARE_EXPIRY = {
     QT_TRANSLATE_NOOP("MainWindow", "7 days"): 604_800,
 }
 REFRESH_DELAY_MS = 400
+#: The window's first size, made smaller to fit a smaller screen (see :meth:`fit_to_screen`).
+DEFAULT_SIZE = (1440, 900)
+#: Share of the height the Transfers/Log tabs get (until the user drags the splitter)...
+BOTTOM_SHARE = 0.22
+#: ... and its bounds in pixels.
+BOTTOM_MIN, BOTTOM_MAX = 150, 300
+#: The side column (preview and quota): share of the width and its bounds.
+SIDE_SHARE, SIDE_MIN, SIDE_MAX = 0.22, 270, 360
 #: Seconds between two automatic refreshes of one folder (when a catalog disagrees with a tree).
 AUTO_REFRESH_GAP = 5.0
 MAX_NAMED_IN_CONFIRM = 10
+#: Jobs queued per turn of the event loop when a selection holds thousands of files (the
+#: window keeps answering while a 10,000-file upload is queued).
+JOBS_PER_TURN = 200
+
+
+async def _turns(files: list[ObjectInfo]) -> AsyncIterator[ObjectInfo]:
+    """``files`` one by one, letting the event loop run after every :data:`JOBS_PER_TURN`."""
+    for number, info in enumerate(files, start=1):
+        yield info
+        if number % JOBS_PER_TURN == 0:
+            await asyncio.sleep(0)
 
 
 def _tr(text: str) -> str:
@@ -116,6 +140,9 @@ class MainWindow(QMainWindow):
         media: Media jobs, probes and thumbnails; ``None`` leaves the Media menu and the
             preview pane out.
         sync: Compare, sync, conflicts and migration; ``None`` leaves those actions out.
+        connection_status: The status bar's connection indicator (the composition root gives
+            :class:`app.views.connection_status.ConnectionStatus` on the workspace's health
+            check); ``None`` shows none.
     """
 
     closed = Signal()
@@ -132,10 +159,11 @@ class MainWindow(QMainWindow):
         open_settings: Callable[[], None] | None = None,
         media: MediaService | None = None,
         sync: SyncService | None = None,
+        connection_status: QWidget | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Leap Sync")  # the product's name, never translated
-        self.resize(1440, 860)
+        self.resize(*DEFAULT_SIZE)
         self.local = local
         self.remote = remote
         self.queue = queue
@@ -193,7 +221,7 @@ class MainWindow(QMainWindow):
             if self.remote_loader is not None:
                 self.media_controller.connect_loader(SIDE_S3, self.remote_loader)
         self._build_layout()
-        self._build_status_bar(profile_label)
+        self._build_status_bar(profile_label, connection_status)
         self._connect()
 
     # ----------------------------------------------------------------- layout
@@ -229,28 +257,41 @@ class MainWindow(QMainWindow):
 
     def _build_layout(self) -> None:
         panes = QSplitter(Qt.Orientation.Horizontal)
+        panes.setObjectName("paneSplitter")
         panes.addWidget(self.local_pane)
         panes.addWidget(self.remote_pane)
+        self._side_splitter: QSplitter | None = None
         if self.preview_pane is not None:
             side = QSplitter(Qt.Orientation.Vertical)
             side.setObjectName("sideColumn")
             side.addWidget(self.preview_pane)
             side.addWidget(self.quota_panel)
-            side.setSizes([300, 220])
             panes.addWidget(side)
+            self._side_splitter = side
         else:
             panes.addWidget(self.quota_panel)
         panes.setStretchFactor(0, 3)
         panes.setStretchFactor(1, 3)
         panes.setStretchFactor(2, 2)
-        panes.setSizes([560, 560, 300])
         self.bottom_tabs = QTabWidget()
         self.bottom_tabs.addTab(self.transfer_panel, icon("list-checks"), self.tr("Transfers"))
         self.bottom_tabs.addTab(self.log_panel, icon("scroll-text"), self.tr("Log"))
         vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.setObjectName("mainSplitter")
         vertical.addWidget(panes)
         vertical.addWidget(self.bottom_tabs)
-        vertical.setSizes([520, 260])
+        vertical.setStretchFactor(0, 1)
+        vertical.setStretchFactor(1, 0)
+        self._pane_splitter, self._main_splitter = panes, vertical
+        # Sizes follow the window (fit_splitters) until the user drags a splitter.
+        self._splitters_fitted_by_user = False
+        for splitter in (panes, vertical, self._side_splitter):
+            if splitter is not None:
+                splitter.splitterMoved.connect(self._splitter_dragged)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self.fit_splitters)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -258,6 +299,76 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notifications)
         layout.addWidget(vertical, 1)
         self.setCentralWidget(central)
+
+    def fit_to_screen(self) -> None:
+        """Start no larger than the screen's free area (a 1440 px window on a 1400 px screen
+        had its status bar cut); the composition root calls this before showing."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        width = min(DEFAULT_SIZE[0], room.width() - max(0, frame.width()))
+        height = min(DEFAULT_SIZE[1], room.height() - max(0, frame.height()))
+        self.resize(max(width, 640), max(height, 480))
+
+    def _splitter_dragged(self, *_args: object) -> None:
+        self._splitters_fitted_by_user = True
+
+    def fit_splitters(self) -> None:
+        """Share the window's room: the Transfers/Log tabs get about a quarter of the height,
+        the side column a fifth of the width, and the preview enough height to show all its
+        facts (the quota panel takes the rest). Kept after the user drags a splitter."""
+        self._fit_toolbar()
+        if self._splitters_fitted_by_user:
+            return
+        vertical, panes = self._main_splitter, self._pane_splitter
+        height, width = vertical.height(), panes.width()
+        if height <= 0 or width <= 0:
+            return
+        shared = min(BOTTOM_MAX, int(height * BOTTOM_SHARE))
+        bottom = max(BOTTOM_MIN, shared, self.bottom_tabs.minimumSizeHint().height())
+        top = max(0, height - bottom - vertical.handleWidth())
+        vertical.setSizes([top, bottom])
+        side = max(SIDE_MIN, min(SIDE_MAX, int(width * SIDE_SHARE)))
+        trees = max(0, width - side - 2 * panes.handleWidth())
+        panes.setSizes([trees // 2, trees - trees // 2, side])
+        if self._side_splitter is not None and self.preview_pane is not None:
+            column = max(0, top - self._side_splitter.handleWidth())
+            needed = self.preview_pane.needed_height()
+            # The preview's facts come first: without room for them and the per-user chart,
+            # the chart is left out (the bars stay); spare room goes half to the picture and
+            # half to the chart.
+            chart = column >= needed + self.quota_panel.minimum_height(with_chart=True)
+            self.quota_panel.show_chart(chart)
+            quota = self.quota_panel.minimum_height(with_chart=chart)
+            spare = column - needed - quota
+            preview = needed + spare // 2 if spare > 0 else max(column - quota, column // 2)
+            self._side_splitter.setSizes([preview, max(0, column - preview)])
+
+    def _fit_toolbar(self) -> None:
+        """Every toolbar button in view: texts beside the icons when they fit the window's
+        width, under them when not (Russian labels are longer), icons alone (texts in the
+        tooltips) on a narrow window. Actions hidden behind the overflow arrow were missed."""
+        toolbar = self._toolbar
+        room = self.width() - 8
+        for style in (
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon,
+            Qt.ToolButtonStyle.ToolButtonTextUnderIcon,
+            Qt.ToolButtonStyle.ToolButtonIconOnly,
+        ):
+            if toolbar.toolButtonStyle() != style:
+                toolbar.setToolButtonStyle(style)
+            if toolbar.sizeHint().width() <= room:
+                return
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_timer.start()  # once the new geometry reached the splitters
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_timer.start()
 
     def _action(
         self, name: str, text: str, icon_name: str, shortcut: QKeySequence | str, tip: str
@@ -348,16 +459,20 @@ class MainWindow(QMainWindow):
         self._toolbar = toolbar
         self.addToolBar(toolbar)
 
-    def _build_status_bar(self, profile_label: str) -> None:
+    def _build_status_bar(self, profile_label: str, connection_status: QWidget | None) -> None:
         # Elided, so a long endpoint or profile name never widens the window.
         self.profile_status = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle, natural=True)
         self.profile_status.setObjectName("profileStatus")
-        self.connection_status = QLabel(self.tr("● checking…"))
-        self.connection_status.setObjectName("connectionStatus")
+        self.connection_status = connection_status
         self.traffic_status = ElidedLabel(natural=True)
         self.traffic_status.setObjectName("trafficStatus")
-        for widget in (self.profile_status, self.connection_status, self.traffic_status):
-            self.statusBar().addPermanentWidget(widget)
+        # The traffic numbers are short and always shown whole; the profile and endpoint give
+        # way (elided in the middle, whole in the tooltip).
+        self.traffic_status.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self.statusBar().addPermanentWidget(self.profile_status, 1)
+        for widget in (connection_status, self.traffic_status):
+            if widget is not None:
+                self.statusBar().addPermanentWidget(widget)
         self.set_profile_label(profile_label)
         self._traffic_timer = QTimer(self)
         self._traffic_timer.setInterval(1000)
@@ -397,8 +512,8 @@ class MainWindow(QMainWindow):
         self.traffic_status.setText(
             self.tr("S3 requests: {requests} · ↑ {uploaded} · ↓ {downloaded}").format(
                 requests=f"{stats.requests:,}",
-                uploaded=human_size(stats.bytes_uploaded),
-                downloaded=human_size(stats.bytes_downloaded),
+                uploaded=format_size(stats.bytes_uploaded),
+                downloaded=format_size(stats.bytes_downloaded),
             )
         )
 
@@ -508,7 +623,15 @@ class MainWindow(QMainWindow):
         return menu
 
     def run_task(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run an action's coroutine; its errors become a notification, never only stderr."""
+        """Run an action's coroutine; its errors become a notification, never only stderr.
+
+        Once the window is closing, the task is cancelled before it starts.
+        """
+        if self._closing:
+            coro.close()
+            task: asyncio.Task[Any] = asyncio.ensure_future(asyncio.sleep(0))
+            task.cancel()
+            return task
         task = asyncio.ensure_future(self._guarded(coro))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -524,7 +647,7 @@ class MainWindow(QMainWindow):
                 logger.warning("Action failed: %s", exc)
             else:
                 logger.exception("Action failed")
-            self.notify("error", describe_error(exc))
+            self.notify("error", describe(exc))
 
     def notify(self, level: str, message: str) -> None:
         """Show ``message`` in the banner and log it."""
@@ -604,7 +727,7 @@ class MainWindow(QMainWindow):
         files = await self._expand(self.local, paths)
         if not self._quota_allows(SIDE_S3, sum(f.size for f in files)):
             return
-        for info in files:
+        async for info in _turns(files):
             local_file = await self.local.resolve(info.path)
             job = self.queue.add_upload(remote, local_file, info.path)
             self._effects[job.id] = (SIDE_S3, [(info.path, info.size)])
@@ -619,7 +742,7 @@ class MainWindow(QMainWindow):
         files = await self._expand(remote, paths)
         if not self._quota_allows(SIDE_LOCAL, sum(f.size for f in files)):
             return
-        for info in files:
+        async for info in _turns(files):
             target = await self.local.resolve(info.path)
             job = self.queue.add_download(remote, info.path, target, size=info.size)
             self._effects[job.id] = (SIDE_LOCAL, [(info.path, info.size)])
@@ -660,7 +783,7 @@ class MainWindow(QMainWindow):
             if side == SIDE_S3
             else self.tr("Delete %n file(s), {size}, from the local store?", "", len(files))
         )
-        box.setText(question.format(size=human_size(sum(f.size for f in files))))
+        box.setText(question.format(size=format_size(sum(f.size for f in files))))
         box.setInformativeText(named)
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -770,7 +893,7 @@ class MainWindow(QMainWindow):
         files = await self._expand(source, paths)
         if not self._quota_allows(to_side, sum(f.size for f in files)):
             return
-        for info in files:
+        async for info in _turns(files):
             local_file = await self.local.resolve(info.path)
             if to_side == SIDE_S3:
                 job = self.queue.add_upload(remote, local_file, info.path)
@@ -893,13 +1016,6 @@ class MainWindow(QMainWindow):
         self.set_profile_label(profile_label)
         return old
 
-    def set_connection_state(self, ok: bool, detail: str) -> None:
-        """The status bar's connection dot: green when ``check()`` passed, red with the reason."""
-        color = "#2e9d57" if ok else "#d03b32"
-        text = self.tr("Connected") if ok else self.tr("Offline")
-        self.connection_status.setText(f"<span style='color:{color}'>●</span> {text}")
-        self.connection_status.setToolTip(detail)
-
     # ----------------------------------------------------------------- quitting (F10)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -915,7 +1031,17 @@ class MainWindow(QMainWindow):
         event.ignore()
         if not self._closing:
             self._closing = True
+            self._stop_window_tasks()
             self._shutdown_task = asyncio.ensure_future(self._shutdown_then_close())
+
+    def _stop_window_tasks(self) -> None:
+        """Cancel what only the window needs (previews, thumbnails, actions) as the close
+        starts: none of it may touch a widget once the window is gone."""
+        if self.media_controller is not None:
+            self.media_controller.close()
+        self._refresh_timer.stop()
+        for task in list(self._tasks):
+            task.cancel()
 
     async def _shutdown_then_close(self) -> None:
         try:

@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QMenu, QToolButton
 
 from app.icons import icon
+from app.messages import describe, format_size
 from app.models.storage_tree import PATH_ROLE, SIDE_LOCAL, SIDE_S3, StorageTreeModel
 from app.services.media import (
     AUDIO_M4A,
@@ -39,7 +40,6 @@ from app.services.transfers import Job
 from file_storage.backends.base import ObjectInfo, StorageBackend
 from file_storage.errors import ObjectNotFoundError, StorageError
 from file_storage.path_builder import SOURCE_EXTENSIONS, StoragePathBuilder
-from file_storage.units import human_size
 
 if TYPE_CHECKING:
     from app.views.main_window import MainWindow
@@ -98,6 +98,7 @@ class MediaController(QObject):
         self.preview = preview
         self.settings = settings if settings is not None else QSettings()
         self._generation = 0
+        self._closed = False
         self._preview_task: asyncio.Task[None] | None = None
         self._pending: tuple[str, str] | None = None
         self._timer = QTimer(self)
@@ -332,8 +333,18 @@ class MediaController(QObject):
         self._pending = (side, str(path))
         self._timer.start()
 
+    def close(self) -> None:
+        """The window closes: no preview starts any more and the one loading is cancelled
+        (it would otherwise write into labels deleted with the window)."""
+        self._closed = True
+        self._timer.stop()
+        self._pending = None
+        if self._preview_task is not None:
+            self._preview_task.cancel()
+            self._preview_task = None
+
     def _start_preview(self) -> None:
-        if self._pending is None:
+        if self._pending is None or self._closed:
             return
         side, path = self._pending
         self._pending = None
@@ -367,7 +378,7 @@ class MediaController(QObject):
             try:
                 info = await backend.stat(path)
             except StorageError as exc:
-                self.preview.set_note(str(exc))
+                self.preview.set_note(describe(exc))
                 return
             if extension(path) in IMAGE_EXTENSIONS:
                 picture = info
@@ -407,7 +418,7 @@ class MediaController(QObject):
             else self.tr("{name}, {size}, in the local store")
         )
         text = note.format(
-            name=media_file.path.rpartition("/")[2], size=human_size(media_file.size)
+            name=media_file.path.rpartition("/")[2], size=format_size(media_file.size)
         )
         if media_file.original_name is None:
             # Listings do not carry metadata; one stat tells the name the file was dropped with.

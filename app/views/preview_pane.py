@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.messages import format_size
 from app.views.elided_label import ElidedLabel
 from file_storage.media import MediaInfo, format_duration
-from file_storage.units import human_size
 
 NO_SELECTION = QT_TRANSLATE_NOOP(
     "PreviewPane", "Select a recording or a video to see its thumbnail and details."
@@ -72,6 +72,7 @@ class PreviewPane(QWidget):
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.values: dict[str, ElidedLabel] = {}
         form = QFormLayout()
+        form.setVerticalSpacing(2)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for key, label in FIELDS:
@@ -83,6 +84,7 @@ class PreviewPane(QWidget):
         self.note.setObjectName("previewNote")
         content = QWidget()
         content.setObjectName("previewContent")
+        self.content = content
         layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.title)
@@ -93,6 +95,7 @@ class PreviewPane(QWidget):
         # In a scroll area: when the pane is shorter than its content, it scrolls instead of
         # pushing the window taller or drawing the rows over each other.
         scroll = QScrollArea()
+        self.scroll = scroll
         scroll.setObjectName("previewScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -155,13 +158,29 @@ class PreviewPane(QWidget):
             }
             for key, text in texts.items():
                 self.values[key].setText(text)
-        self.values["Size"].setText(human_size(size) if size is not None else "—")
+        self.values["Size"].setText(format_size(size) if size is not None else "—")
 
     def set_note(self, text: str) -> None:
         self.note.setText(text)
 
     def minimumSizeHint(self) -> QSize:
         return QSize(120, 80)
+
+    def needed_height(self) -> int:
+        """The height that shows every line (title, path, the smallest picture, all facts and
+        the note) without scrolling."""
+        return self.content.minimumSizeHint().height()
+
+    def facts_visible(self) -> bool:
+        """Every fact row lies inside the visible part of the pane (none under its edge)."""
+        viewport = self.scroll.viewport()
+        shown = viewport.rect()
+        for value in self.values.values():
+            top_left = value.mapTo(viewport, value.rect().topLeft())
+            bottom_right = value.mapTo(viewport, value.rect().bottomRight())
+            if not (shown.contains(top_left) and shown.contains(bottom_right)):
+                return False
+        return True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.image and event.type() == QEvent.Type.Resize and self._picture:

@@ -19,8 +19,8 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from app.messages import format_size
 from app.services.usage import SideUsage, UsageService
-from file_storage.units import human_size
 
 AMBER_AT = 0.80
 RED_AT = 0.95
@@ -29,6 +29,8 @@ SIDE_TITLES = {
     "s3": QT_TRANSLATE_NOOP("QuotaPanel", "S3"),
     "local": QT_TRANSLATE_NOOP("QuotaPanel", "Local"),
 }
+#: The per-user chart's smallest height (it takes the column's spare height beyond that).
+CHART_MIN_HEIGHT = 165
 SIDE_COLORS = {"s3": QColor("#3b7dd8"), "local": QColor("#8a8f98")}
 
 
@@ -71,7 +73,7 @@ class QuotaBar(QWidget):
             self.bar.setFormat(f"{fraction:.0%}")
             self.label.setText(
                 self.tr("{title}: {used} of {limit}").format(
-                    title=self._title, used=human_size(usage.total), limit=human_size(usage.limit)
+                    title=self._title, used=format_size(usage.total), limit=format_size(usage.limit)
                 )
             )
             color = level_color(fraction)
@@ -80,7 +82,7 @@ class QuotaBar(QWidget):
             self.bar.setFormat(self.tr("no quota"))
             self.label.setText(
                 self.tr("{title}: {used} (no quota)").format(
-                    title=self._title, used=human_size(usage.total)
+                    title=self._title, used=format_size(usage.total)
                 )
             )
             color = GREEN
@@ -110,10 +112,27 @@ class QuotaPanel(QWidget):
         self.chart_view = QChartView(self.chart)
         self.chart_view.setObjectName("userUsageChart")
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setMinimumHeight(180)
+        self.chart_view.setMinimumHeight(CHART_MIN_HEIGHT)
         layout.addWidget(self.chart_view, 1)
+        layout.addStretch(0)  # keeps the bars together at the top when the chart is left out
         usage.usageChanged.connect(self.refresh)
         self.refresh()
+
+    def minimum_height(self, *, with_chart: bool) -> int:
+        """The height the bars need, and the chart at its smallest if ``with_chart``."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        bars = [bar for bar in (self.s3_bar, self.local_bar) if not bar.isHidden()]
+        height = margins.top() + margins.bottom()
+        height += sum(bar.sizeHint().height() for bar in bars)
+        height += layout.spacing() * max(0, len(bars) - 1)
+        if with_chart:
+            height += layout.spacing() + CHART_MIN_HEIGHT
+        return height
+
+    def show_chart(self, shown: bool) -> None:
+        """The per-user chart, when the column has room for it (the window decides)."""
+        self.chart_view.setVisible(shown)
 
     def refresh(self, _side: str = "") -> None:
         sides = self._usage.sides

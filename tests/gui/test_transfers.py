@@ -572,6 +572,7 @@ async def _exercise_model(queue: JobQueue, local: LocalStorageBackend, tmp_path:
     upload = queue.add_upload(local, write_random(tmp_path / "m.bin", 9 * MiB), f"{REC}/m.bin")
     missing = queue.add_download(local, f"{REC}/missing.mp4", tmp_path / "missing.mp4")
     media = queue.add(sleeper("probe", 0.2, resource=RESOURCE_FFMPEG))
+    model.flush()  # jobs added in one loop turn become rows together at the next
     assert model.rowCount() == 3
     assert model.index(1, Column.PROGRESS).data(ProgressRole) == -1  # size not known yet
     await wait_final(upload, missing, media)
@@ -597,6 +598,7 @@ async def _exercise_model(queue: JobQueue, local: LocalStorageBackend, tmp_path:
     assert queue.clear_finished() == 3
     assert model.rowCount() == 0
     queue.add(sleeper("after clear", 0.05))
+    model.flush()
     assert model.index(0, Column.NAME).data() == "after clear"
     assert resets == []
     del tester
@@ -625,6 +627,7 @@ async def test_panel_buttons_drive_the_queue(
     assert queue.paused
     assert pause.text() == "Resume"
     jobs = [queue.add(sleeper(f"job {i}", 0.1)) for i in range(4)]
+    panel.model.flush()  # rows come at the next loop turn; a user sees them then
     panel.view.selectRow(1)
     flags = QItemSelectionModel.SelectionFlag
     shown = panel.view.model()  # the panel's display order (running, failed, queued, done)
