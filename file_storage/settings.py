@@ -129,6 +129,18 @@ class StorageSettings(BaseSettings):
         le=100,
         description="A sync stops if it would delete more than this share of the target",
     )
+    sync_settle_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Background sync: seconds a changed file must stay unchanged (and be closed "
+        "by its writer) before it is copied",
+    )
+    sync_interval_s: float = Field(
+        default=300.0,
+        ge=1,
+        description="Background sync: seconds between listings of the bucket for a new sync pair",
+    )
 
     @field_validator(
         "local_max_size_gb",
