@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.messages import describe
+from app.services.background import BackgroundSync, build_background
 from app.services.health import HealthService, TransferWatch
 from app.services.media import MediaService
 from app.services.sync import SyncService
@@ -64,6 +65,7 @@ class Workspace:
     health: HealthService
     watch: TransferWatch
     remote_error: str = ""
+    background: BackgroundSync | None = None
     closed: bool = field(default=False, init=False)
 
     async def check(self) -> CheckResult | None:
@@ -77,6 +79,8 @@ class Workspace:
         self.closed = True
         self.watch.stop()
         await self.health.aclose()
+        if self.background is not None:  # before the queue: its copies run there
+            await self.background.aclose()
         await self.queue.shutdown(timeout=4.0)
         self.usage.cancel()
         await self.sync.aclose()
@@ -135,6 +139,19 @@ def build_workspace(
         trash_days=settings.sync_trash_days,
         max_delete_percent=settings.sync_max_delete_percent,
     )
+    background = None
+    if remote is not None:  # the profile's sync pairs (docs/app.md "Background sync")
+        background = build_background(
+            local,
+            remote,
+            queue,
+            sync.index,
+            settings.sync_index_path or default_index_path(),
+            media=media,
+            settle_s=settings.sync_settle_s,
+            max_delete_percent=settings.sync_max_delete_percent,
+            trash_days=settings.sync_trash_days,
+        )
     if health is None:
         health = HealthService(remote)
     else:
@@ -151,6 +168,7 @@ def build_workspace(
         health=health,
         watch=TransferWatch(queue, health),
         remote_error=remote_error,
+        background=background,
     )
 
 
@@ -171,6 +189,10 @@ def compose_window(workspace: Workspace, log_handler: QtLogHandler) -> MainWindo
         connection_status=ConnectionStatus(workspace.health),
     )
     window.fit_to_screen()
+    if workspace.background is not None:
+        from app.views.sync_pairs_dialog import install_pairs_action
+
+        install_pairs_action(window, workspace.background, workspace.settings.sync_interval_s)
     return window
 
 
@@ -181,6 +203,8 @@ def start_workspace(workspace: Workspace, window: MainWindow) -> None:
     workspace.usage.start_counting()
     workspace.health.start()
     workspace.watch.start()
+    if workspace.background is not None:
+        workspace.background.start()
 
 
 def _tr(text: str) -> str:

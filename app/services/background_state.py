@@ -110,8 +110,9 @@ class BackgroundState(QObject):
     def pause(self, until: datetime | None = None) -> None:
         """Stop starting runs until ``until`` (aware datetime) or until ``resume()``.
 
-        A run already going finishes its current file and stops; watchers keep noting changes so
-        that nothing is missed, and the first run after the pause picks them up.
+        A run going on stops (files being copied are cancelled cleanly and copied again later);
+        watchers keep noting changes so that nothing is missed, and the first run after the
+        pause picks them up.
         """
         self.paused = True
         self.paused_until = until
