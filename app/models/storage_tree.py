@@ -15,6 +15,7 @@ import enum
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 
 from app.catalog import Catalog
+from app.messages import format_size
 from file_storage.backends.base import ObjectInfo
 from file_storage.media.info import MediaInfo
 from file_storage.path_builder import RECORDING_ID_RE, USER_SLUG_RE, USERS
-from file_storage.units import human_size
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,14 @@ _ROW_FLAGS = (
 _FOLDER_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemIsDropEnabled
 # Files never have children: views then skip asking hasChildren() for each of them.
 _FILE_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+# The error row of a failed listing can be activated (Retry) but is no file to act on.
+_ERROR_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
 LOADING_TEXT = QT_TRANSLATE_NOOP("StorageTreeModel", "Loading…")
 FAILED_TEXT = QT_TRANSLATE_NOOP("StorageTreeModel", "Failed to load")
+NOT_RESPONDING_TEXT = QT_TRANSLATE_NOOP("StorageTreeModel", "Not responding — Retry")
+COULD_NOT_LIST_TEXT = QT_TRANSLATE_NOOP("StorageTreeModel", "Could not list — Retry")
+RETRY_HINT = QT_TRANSLATE_NOOP("StorageTreeModel", "Double-click or press Enter to list again.")
 ERROR_ICON = "error"
 
 
@@ -102,6 +108,9 @@ class NodeKind(enum.StrEnum):
     USER = "user"
     RECORDING = "recording"
     FILE = "file"
+    #: The row in a folder whose listing failed: activating it lists the folder again. Its
+    #: path is the folder's; it is neither selectable nor dragged.
+    ERROR = "error"
 
 
 class Presence(enum.StrEnum):
@@ -243,8 +252,8 @@ class _Node:
     """One row; ``row`` is its place in ``parent.children``, renumbered whenever rows move."""
 
     __slots__ = (
-        "by_key", "children", "error", "info", "is_folder", "kind", "name", "parent", "path",
-        "row", "state",
+        "by_key", "children", "error", "found", "info", "is_folder", "kind", "name", "parent",
+        "path", "row", "state",
     )  # fmt: skip
 
     def __init__(
@@ -263,6 +272,9 @@ class _Node:
         self.by_key: dict[str, _Node] = {} if self.is_folder else _NO_KEYS
         self.state = LoadState.UNLOADED
         self.error: str | None = None
+        # Added by a whole-store search into a folder not listed since: confirmed (or dropped)
+        # by that folder's next listing.
+        self.found = False
 
     @property
     def key(self) -> str:
@@ -284,8 +296,25 @@ def _name_key(node: _Node) -> str:
     return node.name.casefold()
 
 
-def _file_rank(node: _Node) -> bool:
-    return not node.is_folder
+def _file_rank(node: _Node) -> int:
+    # The error row of a failed listing stays on top; then folders, then files.
+    return -1 if node.kind is NodeKind.ERROR else int(not node.is_folder)
+
+
+@dataclass
+class SearchState:
+    """Where the whole-store search for ``text`` stands (the pane shows it under the filter).
+
+    ``matches`` counts the rows found in the store whose names contain the text; ``truncated``
+    says the search stopped at its cap; ``error`` is the sentence to show when it failed.
+    """
+
+    text: str
+    running: bool = True
+    matches: int = 0
+    truncated: bool = False
+    error: str | None = None
+    not_responding: bool = False
 
 
 class StorageTreeModel(QAbstractItemModel):
@@ -309,10 +338,19 @@ class StorageTreeModel(QAbstractItemModel):
         dropRequested(list, str, str): Paths were dropped on the folder ``target`` (second
             argument); the third says where they came from: ``"local"``, ``"s3"`` (storage
             paths from a pane) or ``"os"`` (local file-system paths from the desktop).
+        searchRequested(str): Search the whole store for names containing the text (``""``:
+            stop any search); a loader answers with ``search_started``, ``add_found`` and
+            ``finish_search``.
+        searchChanged(): :meth:`search_state` changed (started, more matches, ended).
+        matchesFound(list): Paths of rows the search found (now in the model), so a view can
+            open their folders.
     """
 
     fetchRequested = Signal(str)
     dropRequested = Signal(list, str, str)
+    searchRequested = Signal(str)
+    searchChanged = Signal()
+    matchesFound = Signal(list)
 
     def __init__(
         self,
@@ -351,6 +389,10 @@ class StorageTreeModel(QAbstractItemModel):
         self._loading_text, self._failed_text = _tr(LOADING_TEXT), _tr(FAILED_TEXT)
         self._sort_column = -1  # listing order until a view asks for a sort
         self._descending = False
+        self._search: SearchState | None = None
+        # While a filter is shown, folders that hold only rows a search found are not listed
+        # when a view opens them to show those rows (the search knows what is in them).
+        self._filtering = False
 
     def status_texts(self) -> list[str]:
         """Every text the Status column can show (translated), for sizing it."""
@@ -397,7 +439,9 @@ class StorageTreeModel(QAbstractItemModel):
 
     def canFetchMore(self, parent: ModelIndex) -> bool:
         node = self._node(parent)
-        return node.is_folder and node.state is LoadState.UNLOADED and parent.column() <= 0
+        if not node.is_folder or node.state is not LoadState.UNLOADED or parent.column() > 0:
+            return False
+        return not (self._filtering and node.children)
 
     def fetchMore(self, parent: ModelIndex) -> None:
         """Mark the folder as loading and ask the loader for it (no I/O here)."""
@@ -422,6 +466,8 @@ class StorageTreeModel(QAbstractItemModel):
             return None
         node: _Node = index.internalPointer()
         column = index.column()
+        if node.kind is NodeKind.ERROR:
+            return self._error_row_data(node, column, role)
         if role == _DISPLAY:
             return self._display(node, column)
         if role == SORT_ROLE:
@@ -453,12 +499,25 @@ class StorageTreeModel(QAbstractItemModel):
             return _RIGHT
         return None
 
+    def _error_row_data(self, node: _Node, column: int, role: int) -> Any:
+        if role in (_DISPLAY, SORT_ROLE):
+            return node.name if column == NAME_COLUMN else ""
+        if role == PATH_ROLE:
+            return node.path
+        if role == KIND_ROLE:
+            return node.kind.value
+        if role == _TOOLTIP:
+            return f"{node.error}\n{_tr(RETRY_HINT)}"
+        if role == _DECORATION and column == NAME_COLUMN:
+            return self._icons.get(ERROR_ICON)
+        return None
+
     def _display(self, node: _Node, column: int) -> str:
         if column == NAME_COLUMN:
             return node.name
         if column == SIZE_COLUMN:
             size = self._size(node)
-            return "" if size is None else human_size(size)
+            return "" if size is None else format_size(size)
         if column == MODIFIED_COLUMN:
             return node.info.modified.astimezone().strftime("%Y-%m-%d %H:%M") if node.info else ""
         if node.state is LoadState.LOADING:
@@ -572,25 +631,61 @@ class StorageTreeModel(QAbstractItemModel):
                 logger.warning("Listing of %r returned %r; skipping it", node.path, child_path)
                 continue
             child = _Node(node_kind_for(child_path, is_folder=is_folder), child_path, node, 0, info)
-            if child.key not in node.by_key:  # S3 may repeat a common prefix across pages
+            known = node.by_key.get(child.key)
+            if known is None:  # S3 may repeat a common prefix across pages
                 node.by_key[child.key] = child
                 fresh.append(child)
+            elif known.found:  # a search put it there: the listing confirms it
+                known.found = False
+                if info is not None:
+                    known.info = info
         return fresh
 
-    def finish_loading(self, path: str, error: str | None = None) -> None:
-        """End the listing of ``path``; ``error`` is the human message when it failed."""
+    def finish_loading(
+        self, path: str, error: str | None = None, *, not_responding: bool = False
+    ) -> None:
+        """End the listing of ``path``; ``error`` is the human message when it failed.
+
+        A failed folder gets an error row on top ("Not responding — Retry" when the store gave
+        no answer in time, ``not_responding``); activating it lists the folder again.
+        """
         node = self._find(path)
         if node is None or node.state is not LoadState.LOADING:
             return
         node.state = LoadState.FAILED if error else LoadState.LOADED
         node.error = error
         self._emit_row_changed(node)
-        if not error:
+        if error:
+            self._add_error_row(node, error, not_responding)
+        else:
+            self._drop_unconfirmed(node)
             files = [child.path for child in node.children if not child.is_folder]
             folders = [child.path for child in node.children if child.is_folder]
             self.catalog.record_listing(path, files, folders)
         if node.parent is not None:
             self._resort([node.parent], STATUS_COLUMN)
+
+    def _add_error_row(self, node: _Node, error: str, not_responding: bool) -> None:
+        row = _Node(NodeKind.ERROR, node.path, node, 0, None)
+        row.name = _tr(NOT_RESPONDING_TEXT if not_responding else COULD_NOT_LIST_TEXT)
+        row.error = error
+        self.beginInsertRows(self._index_of(node), 0, 0)
+        node.children.insert(0, row)
+        for number, child in enumerate(node.children):
+            child.row = number
+        self.endInsertRows()
+
+    def _drop_unconfirmed(self, node: _Node) -> None:
+        """Remove the rows a search put in ``node`` that its listing did not return."""
+        for child in reversed(list(node.children)):
+            if child.found:
+                parent = self._index_of(node)
+                self.beginRemoveRows(parent, child.row, child.row)
+                del node.children[child.row]
+                del node.by_key[child.key]
+                for number in range(child.row, len(node.children)):
+                    node.children[number].row = number
+                self.endRemoveRows()
 
     def set_presence(
         self, folder_path: str, peer_files: Iterable[str], peer_folders: Iterable[str]
@@ -705,6 +800,122 @@ class StorageTreeModel(QAbstractItemModel):
             node.reset()
         self._totals = {p: s for p, s in self._totals.items() if not _is_under(p, node.path)}
         self.fetchMore(parent)
+
+    # ----------------------------------------------------------------- whole-store search
+
+    def request_search(self, text: str) -> None:
+        """The filter shows ``text``: search the whole store for it (``""``: the filter is
+        cleared, stop searching)."""
+        self._filtering = bool(text)
+        self._search = None
+        self.searchRequested.emit(text)
+        self.searchChanged.emit()
+
+    def cancel_search(self) -> None:
+        """Stop the running search (the filter text is changing); the rows it found stay."""
+        self._search = None
+        self.searchRequested.emit("")
+        self.searchChanged.emit()
+
+    def search_state(self) -> SearchState | None:
+        """The last search's progress, or ``None`` when none runs or ran for the filter."""
+        return self._search
+
+    def search_started(self, text: str) -> None:
+        """A loader began listing the store for ``text``."""
+        self._search = SearchState(text)
+        self.searchChanged.emit()
+
+    def add_found(self, text: str, folders: Sequence[str], files: Sequence[ObjectInfo]) -> None:
+        """Rows of the store whose names contain ``text``: each is put in the tree with the
+        folders above it (folders not listed yet hold just the found rows until they are)."""
+        state = self._search
+        if state is None or state.text != text or not state.running:
+            return  # a late answer for a search that was cancelled or replaced
+        paths = self._insert_found(folders, files)
+        state.matches += len(paths)
+        if paths:
+            self.matchesFound.emit(paths)
+        self.searchChanged.emit()
+
+    def finish_search(
+        self,
+        text: str,
+        error: str | None = None,
+        *,
+        not_responding: bool = False,
+        truncated: bool = False,
+    ) -> None:
+        """The search for ``text`` ended (``error``: the sentence to show when it failed)."""
+        state = self._search
+        if state is None or state.text != text or not state.running:
+            return
+        state.running = False
+        state.error = error
+        state.not_responding = not_responding
+        state.truncated = truncated
+        self.searchChanged.emit()
+
+    def _insert_found(self, folders: Sequence[str], files: Sequence[ObjectInfo]) -> list[str]:
+        """Put found paths (and the folders above them) in the tree; return the paths shown.
+
+        New rows under folders already in the tree go in with one insert per folder; rows
+        under folders made here come with them.
+        """
+        groups: dict[int, tuple[_Node, list[_Node]]] = {}
+        made: list[_Node] = []
+        made_ids: set[int] = set()
+        shown: list[str] = []
+        entries: list[tuple[str, bool, ObjectInfo | None]]
+        entries = [(folder, True, None) for folder in folders]
+        entries += [(info.path, False, info) for info in files]
+        for path, is_folder, info in entries:
+            parts = path.split("/")
+            if not path or parts[0] in HIDDEN_ROOT_FOLDERS:
+                continue
+            node = self._root
+            for depth, part in enumerate(parts):
+                last = depth == len(parts) - 1
+                folder = is_folder or not last
+                key = part + "/" if folder else part
+                child = node.by_key.get(key)
+                if child is None:
+                    sub = "/".join(parts[: depth + 1])
+                    child = _Node(
+                        node_kind_for(sub, is_folder=folder), sub, node, 0, None if folder else info
+                    )
+                    child.found = True
+                    node.by_key[key] = child
+                    if id(node) in made_ids:  # goes into the tree with its new folder
+                        child.row = len(node.children)
+                        node.children.append(child)
+                    else:
+                        groups.setdefault(id(node), (node, []))[1].append(child)
+                    made.append(child)
+                    made_ids.add(id(child))
+                node = child
+            shown.append(path)
+        sorting = self._sort_column >= 0
+        if sorting:
+            for node in made:
+                if len(node.children) > 1:
+                    self._order(node.children)
+                    for number, child in enumerate(node.children):
+                        child.row = number
+        unordered: list[_Node] = []
+        for node, fresh in groups.values():
+            if sorting:
+                self._order(fresh)
+            start = len(node.children)
+            for offset, child in enumerate(fresh):
+                child.row = start + offset
+            self.beginInsertRows(self._index_of(node), start, start + len(fresh) - 1)
+            node.children.extend(fresh)
+            self.endInsertRows()
+            if sorting and start and not self._in_order(node.children[start - 1], fresh[0]):
+                unordered.append(node)
+        self._relayout(unordered)
+        return shown
 
     # ----------------------------------------------------------------- sorting
 
@@ -865,7 +1076,10 @@ class StorageTreeModel(QAbstractItemModel):
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return _ROOT_FLAGS
-        return _FOLDER_FLAGS if index.internalPointer().is_folder else _FILE_FLAGS
+        node: _Node = index.internalPointer()
+        if node.is_folder:
+            return _FOLDER_FLAGS
+        return _ERROR_ROW_FLAGS if node.kind is NodeKind.ERROR else _FILE_FLAGS
 
     def supportedDropActions(self) -> Qt.DropAction:
         # Copy only: a "move" drop would make the view remove the dragged rows itself; whether a

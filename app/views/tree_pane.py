@@ -3,17 +3,37 @@
 The pane owns only presentation: a ``QSortFilterProxyModel`` over the caller's
 :class:`~app.models.storage_tree.StorageTreeModel`, and the ``QTreeView``. Loading, drops and
 transfers are wired by the integrator through the model's signals.
+
+Typing in the filter box searches the whole store, not only the rows loaded so far: once the
+typing pauses (:data:`FILTER_DELAY_MS`), the pane filters its rows and asks the model for a search
+(``request_search``), which the loader answers by listing the store; each match comes into the
+tree with the folders above it, and the pane opens those folders. Beside the box the pane says
+"Searching…", then how many rows matched, or why the search failed with a Retry button. Clearing
+the box puts back the folders that were open and the row that was current before the search.
+
+A folder whose listing failed shows an error row ("Not responding — Retry"); activating it
+(double-click, or Enter) lists the folder again.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QStyle,
     QTreeView,
     QVBoxLayout,
@@ -31,9 +51,12 @@ from app.models.storage_tree import (
     NodeKind,
     StorageTreeModel,
 )
+from app.views.elided_label import ElidedLabel
 
 #: Initial widths of the fixed columns; Name takes the rest.
 COLUMN_WIDTHS = {SIZE_COLUMN: 90, MODIFIED_COLUMN: 130, STATUS_COLUMN: 90}
+#: The pause in typing after which the filter applies and the store is searched (ms).
+FILTER_DELAY_MS = 250
 
 
 def standard_icons(style: QStyle) -> dict[str, QIcon]:
@@ -116,19 +139,46 @@ class TreePane(QWidget):
         self.filter_edit.setObjectName(f"{tree_name}Filter")
         self.filter_edit.setPlaceholderText(self.tr("Filter…"))
         self.filter_edit.setClearButtonEnabled(True)
+        # Elided: a long error sentence must not widen the pane (its tooltip shows it all).
+        self.search_label = ElidedLabel()
+        self.search_label.setObjectName(f"{tree_name}SearchStatus")
+        self.search_retry = QPushButton(self.tr("Retry"))
+        self.search_retry.setObjectName(f"{tree_name}SearchRetry")
+        self.search_retry.setVisible(False)
+        self.search_retry.clicked.connect(self._retry_search)
         self.proxy = make_proxy(model, self)
         self.view = self._make_view(tree_name)
         self._reopen: set[str] = set()
         self._reselect: str | None = None
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        # The filter applied (and searched for) last; what was open before a search began.
+        self._applied = ""
+        self._saved_open: set[str] = set()
+        self._saved_current: str | None = None
+        self._opened_for_search: set[str] = set()
+        self._delay = QTimer(self)
+        self._delay.setSingleShot(True)
+        self._delay.setInterval(FILTER_DELAY_MS)
+        self._delay.timeout.connect(self._apply_filter)
+        self.filter_edit.textChanged.connect(self._filter_edited)
+        model.searchChanged.connect(self._show_search_state)
+        model.matchesFound.connect(self._open_to)
+        self.view.activated.connect(self._activated)
         model.set_icons(standard_icons(self.style()))
         self.view.installEventFilter(self)
         self.filter_edit.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        for widget in (self.title_label, self.detail_label, self.filter_edit, self.view):
-            layout.addWidget(widget)
+        # The search status sits beside the box, so showing it never moves the tree.
+        filter_row = QHBoxLayout()
+        filter_row.setContentsMargins(0, 0, 0, 0)
+        filter_row.addWidget(self.filter_edit, 3)
+        filter_row.addWidget(self.search_label, 2)
+        filter_row.addWidget(self.search_retry)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.detail_label)
+        layout.addLayout(filter_row)
+        layout.addWidget(self.view)
 
     def _make_view(self, tree_name: str) -> QTreeView:
         view = QTreeView(self)
@@ -219,3 +269,99 @@ class TreePane(QWidget):
     def refresh_current(self) -> None:
         """Reload the current folder (the window binds it to a key; the pane binds none)."""
         self.model.refresh(self.current_folder())
+
+    # ----------------------------------------------------------------- errors
+
+    def _activated(self, index: QModelIndex) -> None:
+        """Double-click or Enter on a failed listing's error row lists the folder again."""
+        if index.isValid() and self.model.kind_for(index) is NodeKind.ERROR:
+            self.refresh_keeping_view(self.model.path_for(index))
+
+    # ----------------------------------------------------------------- search
+
+    def _filter_edited(self, text: str) -> None:
+        """Each keystroke: stop the search for the old text; filter once typing pauses."""
+        if self.model.search_state() is not None:
+            self.model.cancel_search()
+        if text.strip():
+            self._delay.start()
+            self._show_search_state()
+        else:
+            self._delay.stop()
+            self._apply_filter()  # clearing is not worth a wait
+
+    def _apply_filter(self) -> None:
+        text = self.filter_edit.text().strip()
+        if text == self._applied:
+            self._show_search_state()
+            return
+        if text and not self._applied:
+            self._remember_view()
+        self._opened_for_search = set()
+        self.proxy.setFilterFixedString(text)
+        previous, self._applied = self._applied, text
+        self.model.request_search(text)
+        if previous and not text:
+            self._restore_view()
+
+    def _retry_search(self) -> None:
+        if self._applied:
+            self.model.request_search(self._applied)
+
+    def _remember_view(self) -> None:
+        self._saved_open = self.expanded_paths_under("")
+        current = self.view.currentIndex()
+        self._saved_current = self.model.path_for(current) if current.isValid() else None
+
+    def _restore_view(self) -> None:
+        """Put back the folders open and the row current before the search began."""
+        self.view.collapseAll()
+        for path in sorted(self._saved_open, key=lambda p: p.count("/")):
+            index = self.model.index_for(path)
+            if index.isValid():
+                self.view.expand(self.proxy.mapFromSource(index))
+        if self._saved_current is not None:
+            index = self.model.index_for(self._saved_current)
+            if index.isValid():
+                proxy_index = self.proxy.mapFromSource(index)
+                self.view.setCurrentIndex(proxy_index)
+                self.view.scrollTo(proxy_index)
+        self._saved_open, self._saved_current = set(), None
+
+    def _open_to(self, paths: list[str]) -> None:
+        """Open the folders above each found row, so every match shows."""
+        if not self._applied:
+            return
+        opened = self._opened_for_search
+        for path in paths:
+            chain: list[str] = []
+            folder = path.rpartition("/")[0]
+            while folder and folder not in opened:
+                chain.append(folder)
+                folder = folder.rpartition("/")[0]
+            for folder in reversed(chain):
+                opened.add(folder)
+                index = self.model.index_for(folder)
+                if index.isValid():
+                    self.view.expand(self.proxy.mapFromSource(index))
+
+    def _show_search_state(self) -> None:
+        state = self.model.search_state()
+        retry = False
+        if not self.filter_edit.text().strip():
+            text = ""
+        elif self._delay.isActive():
+            text = self.tr("Searching…")
+        elif state is None:
+            text = ""  # nothing answers searches (no store on this side)
+        elif state.running:
+            text = self.tr("Searching… %n match(es) so far", "", state.matches)
+        elif state.error is not None:
+            text, retry = state.error, True
+        elif state.truncated:
+            text = self.tr("More than %n matches: type more of the name", "", state.matches)
+        else:
+            text = self.tr("%n match(es) in the store", "", state.matches)
+        self.search_label.setText(text)
+        self.search_label.setVisible(bool(text))
+        self.search_retry.setVisible(retry)

@@ -53,6 +53,7 @@ from app.views.tree_pane import TreePane, make_proxy
 from file_storage import LocalStorageBackend, ObjectInfo, StorageBackend
 from file_storage.units import human_size
 from tests.conftest import TEST_BUCKET
+from tests.gui.helpers_window import wait_until
 
 R1 = "users/user_000001/recordings/r1"
 R2 = "users/user_000001/recordings/r2"
@@ -432,7 +433,9 @@ async def test_listing_failures_are_reported_not_swallowed(
     await bad.expand("")
     assert "" in bad.loads.failed
     assert bad.loads.failed[""] == bad.model.error_for("")
-    assert bad.model.rowCount(QModelIndex()) == 0
+    # Its only row is the error row, which lists again when activated.
+    assert bad.model.rowCount(QModelIndex()) == 1
+    assert bad.model.index(0, 0).data() == "Could not list — Retry"
     await bad.aclose()
 
     # A store that goes away after the first listing: the folder row shows the failure.
@@ -447,7 +450,9 @@ async def test_listing_failures_are_reported_not_swallowed(
     assert "closed" in message
     assert tree.cell("users", STATUS_COLUMN) == "Failed to load"
     assert message in tree.cell("users", 0, Qt.ItemDataRole.ToolTipRole)
-    assert not tree.model.hasChildren(tree.model.index_for("users"))
+    users = tree.model.index_for("users")
+    assert tree.model.rowCount(users) == 1  # the error row, nothing else
+    assert tree.model.index(0, 0, users).data() == "Could not list — Retry"
     await tree.aclose()
 
 
@@ -495,11 +500,11 @@ async def test_pane_sorts_by_size_and_filters(
     assert proxy_rows("users/user_000001/recordings") == ["r2", "r1"]  # 1000 < 3800
 
     pane.filter_edit.setText("THUMB")  # case-insensitive, keeps the path to a match
-    assert proxy_rows("") == ["users"]
+    await wait_until(lambda: proxy_rows("") == ["users"], 5, "the filter")  # once typing pauses
     assert proxy_rows(R1) == ["thumbnail.jpg"]
     assert proxy_rows("users/user_000001/recordings") == ["r1"]
     pane.filter_edit.setText("r2")  # a matching folder shows its (loaded) contents
-    assert proxy_rows("users/user_000001/recordings") == ["r2"]
+    await wait_until(lambda: proxy_rows("users/user_000001/recordings") == ["r2"], 5, "r2")
     pane.filter_edit.clear()
     assert len(proxy_rows(R1)) == 3
 
