@@ -335,7 +335,7 @@ def _restore_queue(host: WorkspaceHost, store: QueueStore) -> None:
     )
     if running:
         message += "; " + QCoreApplication.translate(
-            "Main", "%n of them resume where they stopped.", "", running
+            "Main", "%n of them were running when Leap Sync stopped.", "", running
         )
     else:
         message += "."

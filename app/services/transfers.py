@@ -811,9 +811,9 @@ class JobQueue(QObject):
                 dropped.append(item.id)
                 continue
             job.restored = (
-                self.tr("Resumed: it was running when Leap Sync stopped.")
+                self.tr("From the last session: it was running when Leap Sync stopped.")
                 if item.was_running
-                else self.tr("Put back in the queue: it was waiting when Leap Sync stopped.")
+                else self.tr("From the last session: it was waiting when Leap Sync stopped.")
             )
             dropped.append(item.id)  # the job was recorded again under its new id
             jobs.append(job)

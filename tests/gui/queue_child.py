@@ -32,7 +32,12 @@ def remote_from_env() -> S3StorageBackend:
         access_key_id=env["CHILD_S3_KEY"],
         secret_access_key=env["CHILD_S3_SECRET"],
         endpoint_url=env["CHILD_S3_ENDPOINT"],
-        tuning=S3Tuning(part_size=5 * MiB, multipart_threshold=5 * MiB, max_concurrency=1),
+        tuning=S3Tuning(
+            part_size=5 * MiB,
+            multipart_threshold=5 * MiB,
+            max_concurrency=1,
+            upload_journal=Path(env["CHILD_JOURNAL"]),  # as the app's factory sets it
+        ),
     )
 
 

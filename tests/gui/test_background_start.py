@@ -85,7 +85,7 @@ async def test_a_crashed_instance_does_not_block_the_next_start(tmp_path: Path) 
         "app = QCoreApplication([])\n"
         f"ok = SingleInstance({name!r}).claim()\n"
         "print('CLAIMED' if ok else 'NOT', flush=True)\n"
-        "time.sleep(3600)\n"
+        "if ok: time.sleep(3600)\n"
     )
     crashed = subprocess.Popen(
         [sys.executable, "-c", code],
@@ -102,12 +102,19 @@ async def test_a_crashed_instance_does_not_block_the_next_start(tmp_path: Path) 
         crashed.stdout.close()  # type: ignore[union-attr]
     after = SingleInstance(name)
     try:
-        assert after.claim()
+        assert after.claim(), "the dead process's lock was not taken over"
         asked: list[bool] = []
         after.activateRequested.connect(lambda: asked.append(True))
-        second = start_app(tmp_path)
-        assert await asyncio.to_thread(second.wait, 60) == 0
-        second.communicate()
+        third = await asyncio.to_thread(  # one more start: it finds the new instance
+            subprocess.run,
+            [sys.executable, "-c", code],
+            env={**os.environ, "TMPDIR": QDir.tempPath()},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert third.stdout.strip() == "NOT", third.stderr[-2000:]
         await wait_until(lambda: bool(asked), 10, "the new instance to be asked to show")
     finally:
         after.release()

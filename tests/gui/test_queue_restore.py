@@ -7,12 +7,16 @@ in the middle of a multipart upload.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import logging
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from app.services.queue_store import FILENAME, QueueStore
 from app.services.transfers import JobQueue, JobState
@@ -46,8 +50,8 @@ async def test_jobs_waiting_and_running_at_quit_come_back_and_finish(
     remote = make_s3(tuning=SLOW)
     store = QueueStore(tmp_path / FILENAME)
     digests = {
-        f"users/u/recordings/r{n}/source.mp4": clip(tmp_path / f"c{n}.bin", 12 * MiB, n)
-        for n in range(3)
+        f"users/u/recordings/r{n}/source.mp4": clip(tmp_path / f"c{n}.bin", size, n)
+        for n, size in enumerate((12 * MiB, MiB, MiB))
     }
     local_store = tmp_path / "store"
     async with LocalStorageBackend(local_store) as local:
@@ -73,8 +77,12 @@ async def test_jobs_waiting_and_running_at_quit_come_back_and_finish(
         second.attach_store(store, SCOPE)
         restored = second.restore(saved, {"local": local, "s3": remote})
         assert [job.destination for job in restored[:3]] == paths
-        assert restored[0].restored.startswith("Resumed")
-        assert restored[1].restored.startswith("Put back in the queue")
+        assert (
+            restored[0].restored == "From the last session: it was running when Leap Sync stopped."
+        )
+        assert (
+            restored[1].restored == "From the last session: it was waiting when Leap Sync stopped."
+        )
         await wait_until(
             lambda: all(job.state is JobState.DONE for job in restored), 60, "the restored jobs"
         )
@@ -88,13 +96,16 @@ async def test_jobs_waiting_and_running_at_quit_come_back_and_finish(
 
 
 async def test_a_killed_process_leaves_its_queue_to_the_next_start(
-    make_s3: MakeS3, tmp_path: Path, s3_server: object
+    make_s3: MakeS3, tmp_path: Path, s3_server: object, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """SIGKILL mid-upload (a crash): the next start brings every job back and finishes them."""
-    remote = make_s3(tuning=SLOW)
+    """SIGKILL mid-upload (a crash): the next start brings every job back and finishes them;
+    the upload that was running resumes from the parts the bucket holds (the upload journal)."""
+    caplog.set_level(logging.INFO, logger="file_storage")
+    journal = tmp_path / "s3-uploads.sqlite3"
+    remote = make_s3(tuning=dataclasses.replace(SLOW, upload_journal=journal))
     digests = {
         f"users/u/recordings/r{n}/source.mp4": clip(tmp_path / "clips" / f"clip-{n}.bin", size, n)
-        for n, size in enumerate((16 * MiB, 3 * MiB))
+        for n, size in enumerate((11 * MiB, MiB))
     }
     db = tmp_path / FILENAME
     env = {
@@ -106,6 +117,7 @@ async def test_a_killed_process_leaves_its_queue_to_the_next_start(
         "CHILD_S3_SECRET": s3_server.secret_key,  # type: ignore[attr-defined]
         "CHILD_S3_ENDPOINT": s3_server.endpoint_url,  # type: ignore[attr-defined]
         "CHILD_SCOPE": SCOPE,
+        "CHILD_JOURNAL": str(journal),
     }
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.gui.queue_child", str(db), str(tmp_path / "clips"), "2"],
@@ -138,6 +150,9 @@ async def test_a_killed_process_leaves_its_queue_to_the_next_start(
     await wait_until(
         lambda: all(job.state is JobState.DONE for job in restored), 60, "the restored uploads"
     )
+    resumed = [r.getMessage() for r in caplog.records if "Resuming the upload" in r.getMessage()]
+    assert len(resumed) == 1, resumed
+    assert remote.stats.bytes_uploaded <= (11 + 1 - 5) * MiB, "the stored part was sent again"
     for path, digest in digests.items():
         assert await sha_of(remote, path, tmp_path) == digest
     queue.persist_now()
@@ -176,7 +191,7 @@ async def test_the_app_says_what_came_back(make_s3: MakeS3, tmp_path: Path) -> N
         notices = [notice.text for notice in host.window.notifications.notices()]
         assert any(
             "2 transfer(s) from the last session are back in the queue" in text
-            and "1 of them resume where they stopped" in text
+            and "1 of them were running when Leap Sync stopped" in text
             for text in notices
         ), notices
         rows = workspace.queue.jobs()

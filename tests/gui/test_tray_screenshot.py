@@ -49,9 +49,10 @@ def tray_display() -> Iterator[str]:
     try:
         yield display
     finally:
-        for process in (trayer, xvfb):
-            process.terminate()
-            process.wait(5)
+        trayer.kill()  # it ignores SIGTERM for seconds
+        trayer.wait(5)
+        xvfb.terminate()
+        xvfb.wait(5)
 
 
 def test_the_tray_host_shows_each_state(tray_display: str) -> None:
