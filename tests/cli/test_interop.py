@@ -67,13 +67,13 @@ def test_upload_sync_leaves_rclone_and_aws_nothing_to_do(store: Store) -> None:
 
 def test_download_sync_leaves_rclone_and_aws_nothing_to_do(store: Store, tmp_path: Path) -> None:
     theirs = tmp_path / "theirs"
-    for i in range(3):
-        path = theirs / "users/user_000002/recordings/r2" / f"g{i}.bin"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(os.urandom(500 + i))
-    store.aws("s3", "sync", "--quiet", str(theirs), store.url())  # no mtime metadata
+    client = store.client()
+    for i in range(3):  # as the aws CLI and s5cmd write them: no mtime metadata
+        key = f"{store.prefix}/users/user_000002/recordings/r2/g{i}.bin"
+        client.put_object(Bucket=TEST_BUCKET, Key=key, Body=os.urandom(500 + i))
+    theirs.mkdir()
     # rclone writes its own: one object carries mtime metadata rclone chose
-    extra = theirs / "users/user_000002/recordings/r2/by-rclone.bin"
+    extra = theirs / "by-rclone.bin"
     extra.write_bytes(b"r" * 700)
     os.utime(extra, ns=(OLD, OLD))
     copied = rclone(
