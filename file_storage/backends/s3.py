@@ -983,7 +983,12 @@ class S3StorageBackend(StorageBackend):
                 )
                 await self._abort(key, entry.upload_id)
                 continue
-            done = await self._trusted_parts(journal, entry)
+            try:
+                done = await self._trusted_parts(journal, entry)
+            except BaseException:
+                # Not ours any more: the next put (of this process too) may try it again.
+                await self._journal_do("release", entry.upload_id)
+                raise
             if done is None:
                 logger.info("The interrupted upload of %s is gone from the server.", key)
                 await self._journal_do("forget", entry.upload_id)
