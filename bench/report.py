@@ -119,6 +119,23 @@ def summarize(results: list[RunResult]) -> dict[str, dict[str, Summary]]:
     return table
 
 
+def ratio_lines(table: dict[str, dict[str, Summary]]) -> list[str]:
+    """One line per peer: file_storage's median time over the peer's, workload by workload.
+
+    Below 1.00x file_storage was faster. Workloads the peer did not run are left out.
+    """
+    lines = []
+    for peer in ("s5cmd", "aws"):
+        cells = []
+        for workload, by_client in table.items():
+            ours, theirs = by_client.get("file_storage"), by_client.get(peer)
+            if ours is not None and theirs is not None and theirs.seconds > 0:
+                cells.append(f"{workload} {ours.seconds / theirs.seconds:.2f}x")
+        if cells:
+            lines.append(f"file_storage / {peer} (median time ratio): {', '.join(cells)}")
+    return lines
+
+
 @dataclass(frozen=True)
 class Verdict:
     target: str
@@ -262,7 +279,9 @@ def render(
     lines = ["# Benchmark results", ""]
     lines += [f"- **Command:** `{meta['command']}` (from the repository root)"]
     lines += [f"- **Date:** {meta['started']} → {meta['finished']} ({meta['duration']})"]
-    lines += [f"- **Configuration:** {meta['config']}", ""]
+    lines += [f"- **Configuration:** {meta['config']}"]
+    lines += [f"- **Ratios:** {line}" for line in ratio_lines(table)]
+    lines.append("")
     lines += ["## Machine", "", "| fact | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in facts.items()]
     lines += ["", "## Targets (ratios to s5cmd in this run)", ""]

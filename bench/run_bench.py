@@ -31,7 +31,7 @@ from bench.cli_tools import cli_argv, cli_env, parse_value
 from bench.config import BenchConfig, parse_args
 from bench.machine import git_revision, machine_facts
 from bench.procs import run_measured
-from bench.report import RunResult, render
+from bench.report import RunResult, ratio_lines, render, summarize
 from bench.spec import ACCESS_KEY_ENV, LIBRARY_CLIENTS, SECRET_KEY_ENV, RunSpec
 from file_storage.sandbox import SeaweedSandbox
 
@@ -396,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
             facts["file_storage at"] += f" at the start, {revision} at the end"
         if bench.results:
             write_report(bench, meta, facts)
+            for line in ratio_lines(summarize(bench.results)):
+                log(line)
         bench.stop()
     return 0
 
