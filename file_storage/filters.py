@@ -126,6 +126,19 @@ class PathFilter:
                 return rule.include
         return not self.implicit_exclude
 
+    def shows_folder(self, relative_folder: str) -> bool:
+        """Whether a listing shows this folder: hidden only when an exclude rule matches it.
+
+        A folder may hold included files whatever its own name, so the implicit "everything
+        else" exclusion of include rules does not hide it (``ls --include '*.mp4'`` still shows
+        the folders to descend into).
+        """
+        path = relative_folder.strip("/") + "/"
+        for rule in self.rules:
+            if rule.regex.search(path):
+                return rule.include
+        return True
+
     def select(self, paths: Iterable[str], root: str = "") -> list[str]:
         """Keep the store paths below ``root`` whose path relative to ``root`` is included."""
         return [path for path in paths if self.includes(relative_to(path, root))]

@@ -111,7 +111,7 @@ def ls_command(
         files = folders = 0
         async for page in backend.iter_pages(prefix, recursive=recursive):
             for folder in page.folders:
-                if rules.active and not rules.includes(relative_to(folder, prefix) + "/"):
+                if not rules.shows_folder(relative_to(folder, prefix)):
                     continue
                 folders += 1
                 if as_json:

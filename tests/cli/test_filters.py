@@ -65,6 +65,12 @@ def test_select_matches_relative_to_the_root() -> None:
     assert rules.select(paths, root="users/u") == ["users/u/rec-1/a.mp4"]
 
 
+def test_listings_hide_only_excluded_folders() -> None:
+    rules = PathFilter(include=["*.mp4"], exclude=["temp/"])
+    assert rules.shows_folder("users")  # may hold videos
+    assert not rules.shows_folder("temp")
+
+
 @pytest.mark.parametrize("pattern", ["[abc", "{a,b", "{a,{b}}"])
 def test_broken_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(FilterError):

@@ -64,6 +64,9 @@ def test_ls_du_stat_json_shapes(store: Store, tmp_path: Path) -> None:
     assert [f["path"] for f in listed["files"]] == ["users/user_000001/r1/video.mp4"]
     assert set(listed["files"][0]) == {"path", "size", "modified", "etag"}
 
+    code, out, _ = invoke(store, "ls", "--include", "*.mp4", "--json")
+    assert json.loads(out)["folders"] == ["users"]  # a folder that may hold videos stays
+
     code, out, _ = invoke(store, "du", "--json")
     usage = json.loads(out)
     assert (usage["files"], usage["bytes"]) == (2, 4096)
@@ -113,3 +116,13 @@ def test_shell_completion_through_click() -> None:
         },
     )
     assert "sync" in result.output
+
+
+def test_migrate_with_a_filter_and_json(store: Store) -> None:
+    local_files(store, "users/u1/r1/a.json", "users/u1/r1/skip.tmp")
+    store.env["STORAGE_TYPE"] = "LOCAL"
+    code, out, err = invoke(store, "migrate", "--to", "s3", "--exclude", "*.tmp", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["copied"], report["failed"], report["exit_code"]) == (1, [], 0)
+    assert list(store.aws_keys()) == ["users/u1/r1/a.json"]
