@@ -10,9 +10,10 @@ GUI_PACKAGES := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 
 # make package: PyInstaller reads and strips binaries with binutils (objdump, strip).
 PACKAGE_PACKAGES := binutils
 # make test: ffmpeg (sample clips), a real Secret Service (keyring tests), Xvfb (screenshot test),
-# the bundle build, and the validators of the desktop entry and AppStream metadata.
+# the bundle build, the validators of the desktop entry and AppStream metadata, and rclone
+# (tests/cli/test_interop.py: rclone finds nothing to do after leap-storage sync).
 TEST_PACKAGES := ffmpeg gnome-keyring dbus-x11 xvfb openssl procps $(GUI_PACKAGES) \
-	$(PACKAGE_PACKAGES) appstream desktop-file-utils
+	$(PACKAGE_PACKAGES) appstream desktop-file-utils rclone
 PYTEST_ARGS ?=
 # Translations: the .ts files are sources; the .qm files next to them are built (and ignored).
 TS_FILES := $(wildcard resources/translations/*.ts)
