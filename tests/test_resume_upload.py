@@ -230,6 +230,19 @@ async def test_a_put_killed_at_60_percent_is_resumed_by_the_next_put(
     source = write_random(tmp_path / "lecture.mp4", SIZE, seed=11)
     upload_id = await kill_put_at_60_percent(s3_server, source, prefix, index, proxy, url)
     assert await open_uploads(raw_s3, prefix) == [upload_id]
+    # cleanup-uploads keeps it (its file is unchanged) and says whose it is.
+    listed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "file_storage.cli.main", "cleanup-uploads"],
+        env=cli_env(s3_server, url, prefix, index),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert f"an interrupted put of {source} (its next put resumes it)" in listed.stdout
+    assert await open_uploads(raw_s3, prefix) == [upload_id]
 
     backend = backend_for(s3_server, prefix, journal_path_beside(index), url)
     backend.list_parts_page = 4  # 6 parts stored: ListParts takes two pages

@@ -535,6 +535,8 @@ def cleanup_command(state: CliState, older_than: float, abort_all: bool) -> None
             owner = (
                 f"process {entry.pid} on this machine"
                 if entry is not None and entry.owner_alive()
+                else f"an interrupted put of {entry.source.path} (its next put resumes it)"
+                if entry is not None and entry.source is not None and entry.source.path
                 else "another client or machine"
             )
             still_open.append((key, upload_id, initiated, owner))
