@@ -110,7 +110,7 @@ class BackgroundState(QObject):
     def pause(self, until: datetime | None = None) -> None:
         """Stop starting runs until ``until`` (aware datetime) or until ``resume()``.
 
-        A run going on stops (files being copied are cancelled cleanly and copied again later);
+        No new run starts (the tray also pauses the queue, which holds a run going on);
         watchers keep noting changes so that nothing is missed, and the first run after the
         pause picks them up.
         """

@@ -18,7 +18,7 @@ When runs happen:
 
 At most one run of a pair is going at once; triggers during a run start one more run after it.
 While paused, triggers are remembered and the first run after :meth:`PairRunner.resume` takes
-them all; pausing stops a run going on (its copies are cancelled cleanly and done next time).
+them all; a run going on when the pause starts is not cut (the app's queue holds its copies).
 """
 
 from __future__ import annotations
@@ -142,12 +142,9 @@ class PairRunner:
         self._wanted.set()
 
     def pause(self) -> None:
-        """Start no run until :meth:`resume`; stop the run going on."""
+        """Start no run until :meth:`resume` (a run going on is not cut: its copies run
+        through the owner's runner, which may hold them, as the app's paused queue does)."""
         self._resumed.clear()
-        if self._current is not None and not self._current.done():
-            self._triggers.add("manual")  # what it did not finish is done after the pause
-            self._wanted.set()
-            self._current.cancel()
 
     def resume(self) -> None:
         self._resumed.set()
