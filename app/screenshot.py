@@ -2,20 +2,32 @@
 
 Expands the first user and recording in both trees, waits until listings and usage have arrived,
 and saves the window as it is drawn.
+
+``leap-sync --screenshot FOLDER`` (a path not ending in ``.png``) saves three pictures there:
+``main-window.png`` as above, ``queue-running.png`` (the Transfers tab with an upload under way)
+and ``settings.png`` (the Settings dialog). The running upload is a scratch file from the temp
+folder sent to a key under ``users/user_000001/recordings/screenshot-upload/``; it is cancelled
+once the picture is taken, so the bucket keeps nothing of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QDialog, QWidget
 
+from app.services.transfers import JobState
 from app.views.main_window import MainWindow
 from app.views.tree_pane import TreePane
 
 WAIT_SECONDS = 15.0
+#: The size of the upload caught running in ``queue-running.png``.
+UPLOAD_MIB = 192
 
 
 async def _expand(pane: TreePane, path: str, deadline: float) -> bool:
@@ -39,7 +51,83 @@ def _first_child(pane: TreePane, path: str) -> str | None:
 
 
 async def take_screenshot(window: MainWindow, target: Path) -> None:
-    """Populate the view a little and save a PNG of the window to ``target``."""
+    """Populate the view a little and save a PNG of the window to ``target``; a ``target``
+    that is not a ``.png`` is a folder for the three pictures (see the module docstring)."""
+    if target.suffix.lower() != ".png":
+        await take_screenshots(window, target)
+        return
+    await _populate(window)
+    _save(window, target)
+
+
+async def take_screenshots(window: MainWindow, folder: Path) -> None:
+    """The main window, the queue with a running upload and the Settings dialog."""
+    await _populate(window)
+    _save(window, folder / "main-window.png")
+    await _running_queue(window, folder / "queue-running.png")
+    await _settings(window, folder / "settings.png")
+
+
+def _save(widget: QWidget, target: Path) -> None:
+    # No processEvents() here: from inside a coroutine it would step the running transfers'
+    # tasks in a nested loop, which asyncio refuses. grab() renders the widget as it is.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(target))
+
+
+async def _running_queue(window: MainWindow, target: Path) -> None:
+    """An upload big enough to be caught running, shown in the Transfers tab."""
+    remote = window.remote
+    if remote is None:
+        return
+    window.bottom_tabs.setCurrentIndex(0)
+    with tempfile.TemporaryDirectory(prefix="leap-shot-") as scratch:
+        source = Path(scratch) / "source.mp4"
+        await asyncio.to_thread(_write_random, source, UPLOAD_MIB)
+        job = window.queue.add_upload(
+            remote, source, "users/user_000001/recordings/screenshot-upload/source.mp4"
+        )
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline and not (  # noqa: ASYNC110 - a one-off wait
+            job.state is JobState.RUNNING and job.percent >= 5 and job.speed > 0
+        ):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)  # let the row repaint with the progress
+        _save(window, target)
+        window.queue.cancel(job.id)
+        while time.monotonic() < deadline + 10 and job.state in (  # noqa: ASYNC110
+            JobState.QUEUED,
+            JobState.RUNNING,
+        ):
+            await asyncio.sleep(0.05)
+    window.queue.clear_finished()
+
+
+def _write_random(path: Path, mib: int) -> None:
+    with open(path, "wb") as handle:
+        for _ in range(mib):
+            handle.write(os.urandom(1024 * 1024))
+
+
+async def _settings(window: MainWindow, target: Path) -> None:
+    """Open Settings as the toolbar button does, save its picture, close it."""
+    window.action_settings.trigger()
+    dialog: QDialog | None = None
+    deadline = time.monotonic() + WAIT_SECONDS
+    while dialog is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        found = window.findChild(QDialog, "settingsDialog")
+        dialog = found if isinstance(found, QDialog) and found.isVisible() else None
+    if dialog is None:
+        return
+    await asyncio.sleep(0.5)  # its keyring check and first status line
+    _save(dialog, target)
+    with contextlib.suppress(RuntimeError):
+        dialog.reject()
+
+
+async def _populate(window: MainWindow) -> None:
+    """Open the first recording of both trees, compare, select it for the preview."""
     deadline = time.monotonic() + WAIT_SECONDS
     shown: tuple[TreePane, str] | None = None
     for pane in (window.local_pane, window.remote_pane):
@@ -71,6 +159,3 @@ async def take_screenshot(window: MainWindow, target: Path) -> None:
         await asyncio.sleep(0.05)
     window.bottom_tabs.setCurrentIndex(0)
     await asyncio.sleep(0.3)
-    QApplication.processEvents()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(target))
