@@ -84,7 +84,7 @@ AUTO_REFRESH_GAP = 5.0
 MAX_NAMED_IN_CONFIRM = 10
 #: Jobs queued per turn of the event loop when a selection holds thousands of files (the
 #: window keeps answering while a 10,000-file upload is queued).
-JOBS_PER_TURN = 200
+JOBS_PER_TURN = 100
 
 
 async def _turns(files: list[ObjectInfo]) -> AsyncIterator[ObjectInfo]:

@@ -595,6 +595,8 @@ class SettingsDialog(QDialog):
             self.secret_edit.setPlaceholderText(self.tr("Not saved until the keyring works"))
             return
         where = self._credentials.describe()
+        if where == "the system keyring":  # the store's English fallback before detection
+            where = self.tr("the system keyring")
         text = self.tr("Stored in {keyring}, never in a file.").format(keyring=where)
         self._set_message(None, self.secret_hint, "info", text)
         self.secret_hint.setToolTip("")
