@@ -206,6 +206,11 @@ SYNC_BADGES = {
 SYNC_BADGE_DEFAULT = "sync-differs"
 
 
+#: Looked up once: an enum member read through its class costs a descriptor call, and flags()
+#: and data() run for every row each time a view lays out an open folder.
+_ERROR_KIND = NodeKind.ERROR
+
+
 class LoadState(enum.Enum):
     UNLOADED = enum.auto()
     LOADING = enum.auto()
@@ -253,7 +258,7 @@ class _Node:
 
     __slots__ = (
         "by_key", "children", "error", "found", "info", "is_folder", "kind", "name", "parent",
-        "path", "row", "state",
+        "path", "row", "staged", "state",
     )  # fmt: skip
 
     def __init__(
@@ -275,6 +280,8 @@ class _Node:
         # Added by a whole-store search into a folder not listed since: confirmed (or dropped)
         # by that folder's next listing.
         self.found = False
+        # Rows of a running listing built but not shown yet, by key (see stage_page).
+        self.staged: dict[str, _Node] | None = None
 
     @property
     def key(self) -> str:
@@ -284,6 +291,7 @@ class _Node:
     def reset(self) -> None:
         self.children.clear()
         self.by_key.clear()
+        self.staged = None
         self.state = LoadState.UNLOADED
         self.error = None
 
@@ -298,7 +306,7 @@ def _name_key(node: _Node) -> str:
 
 def _file_rank(node: _Node) -> int:
     # The error row of a failed listing stays on top; then folders, then files.
-    return -1 if node.kind is NodeKind.ERROR else int(not node.is_folder)
+    return -1 if node.kind is _ERROR_KIND else int(not node.is_folder)
 
 
 @dataclass
@@ -466,7 +474,7 @@ class StorageTreeModel(QAbstractItemModel):
             return None
         node: _Node = index.internalPointer()
         column = index.column()
-        if node.kind is NodeKind.ERROR:
+        if node.kind is _ERROR_KIND:
             return self._error_row_data(node, column, role)
         if role == _DISPLAY:
             return self._display(node, column)
@@ -594,15 +602,42 @@ class StorageTreeModel(QAbstractItemModel):
         Pages for a folder that is not loading any more (refreshed, or dropped with its parent)
         are ignored, so a late answer can never land in the wrong place.
         """
+        self.stage_page(path, folders, files)
+        self.show_staged(path)
+
+    def stage_page(self, path: str, folders: Sequence[str], files: Sequence[ObjectInfo]) -> int:
+        """Build the rows of one listing page of ``path`` without showing them; return how many.
+
+        :meth:`show_staged` shows them. Every insert under an open folder makes ``QTreeView`` lay
+        out the whole folder again (some 8 µs a row through PySide and the filter proxy), so a
+        loader builds rows page by page, which keeps each step short, and shows them in a few
+        large inserts. Late pages (the folder is not loading any more) are ignored.
+        """
         node = self._find(path)
         if node is None or node.state is not LoadState.LOADING:
-            return
+            return 0
         if not path:
             # temp/ is scratch space for processing: never synced, so never shown.
             folders = [folder for folder in folders if folder not in HIDDEN_ROOT_FOLDERS]
-        fresh = self._new_children(node, folders, files)
+        return len(self._new_children(node, folders, files))
+
+    def show_staged(self, path: str) -> int:
+        """Insert the rows staged for ``path`` (one insert); return how many were shown."""
+        node = self._find(path)
+        if node is None or not node.staged or node.state is not LoadState.LOADING:
+            return 0
+        fresh: list[_Node] = []
+        for key, child in node.staged.items():
+            known = node.by_key.get(key)
+            if known is None:
+                node.by_key[key] = child
+                fresh.append(child)
+            elif known.found:  # a search put it there meanwhile: the listing confirms it
+                known.found = False
+                known.info = child.info or known.info
+        node.staged = {}
         if not fresh:
-            return
+            return 0
         start = len(node.children)
         if self._sort_column >= 0:
             self._order(fresh)
@@ -619,11 +654,16 @@ class StorageTreeModel(QAbstractItemModel):
             and not self._in_order(node.children[start - 1], fresh[0])
         ):
             self._relayout([node])
+        return len(fresh)
 
     def _new_children(
         self, node: _Node, folders: Sequence[str], files: Sequence[ObjectInfo]
     ) -> list[_Node]:
+        """Build ``node``'s new rows of a listing page into ``node.staged``; return them."""
         fresh: list[_Node] = []
+        if node.staged is None:
+            node.staged = {}
+        staged = node.staged
         entries = [(folder, True, None) for folder in folders]
         entries += [(info.path, False, info) for info in files]
         for child_path, is_folder, info in entries:
@@ -633,8 +673,9 @@ class StorageTreeModel(QAbstractItemModel):
             child = _Node(node_kind_for(child_path, is_folder=is_folder), child_path, node, 0, info)
             known = node.by_key.get(child.key)
             if known is None:  # S3 may repeat a common prefix across pages
-                node.by_key[child.key] = child
-                fresh.append(child)
+                if child.key not in staged:
+                    staged[child.key] = child
+                    fresh.append(child)
             elif known.found:  # a search put it there: the listing confirms it
                 known.found = False
                 if info is not None:
@@ -652,6 +693,9 @@ class StorageTreeModel(QAbstractItemModel):
         node = self._find(path)
         if node is None or node.state is not LoadState.LOADING:
             return
+        if not error:
+            self.show_staged(path)
+        node.staged = None
         node.state = LoadState.FAILED if error else LoadState.LOADED
         node.error = error
         self._emit_row_changed(node)
@@ -1079,7 +1123,7 @@ class StorageTreeModel(QAbstractItemModel):
         node: _Node = index.internalPointer()
         if node.is_folder:
             return _FOLDER_FLAGS
-        return _ERROR_ROW_FLAGS if node.kind is NodeKind.ERROR else _FILE_FLAGS
+        return _ERROR_ROW_FLAGS if node.kind is _ERROR_KIND else _FILE_FLAGS
 
     def supportedDropActions(self) -> Qt.DropAction:
         # Copy only: a "move" drop would make the view remove the dragged rows itself; whether a

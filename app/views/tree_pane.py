@@ -158,7 +158,7 @@ class TreePane(QWidget):
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.setInterval(FILTER_DELAY_MS)
-        self._delay.timeout.connect(self._apply_filter)
+        self._delay.timeout.connect(self.apply_filter)
         self.filter_edit.textChanged.connect(self._filter_edited)
         model.searchChanged.connect(self._show_search_state)
         model.matchesFound.connect(self._open_to)
@@ -288,9 +288,10 @@ class TreePane(QWidget):
             self._show_search_state()
         else:
             self._delay.stop()
-            self._apply_filter()  # clearing is not worth a wait
+            self.apply_filter()  # clearing is not worth a wait
 
-    def _apply_filter(self) -> None:
+    def apply_filter(self) -> None:
+        """Filter and search for the typed text now (what a pause in typing does)."""
         text = self.filter_edit.text().strip()
         if text == self._applied:
             self._show_search_state()

@@ -475,6 +475,11 @@ async def test_refresh_reloads_and_supersedes_a_running_load(
 # ----------------------------------------------------------------- the pane: proxy, filter
 
 
+def searched(pane: TreePane, text: str) -> bool:
+    state = pane.model.search_state()
+    return state is not None and state.text == text and not state.running
+
+
 async def test_pane_sorts_by_size_and_filters(
     local_store: LocalStorageBackend, qtbot: QtBot
 ) -> None:
@@ -500,11 +505,15 @@ async def test_pane_sorts_by_size_and_filters(
     assert proxy_rows("users/user_000001/recordings") == ["r2", "r1"]  # 1000 < 3800
 
     pane.filter_edit.setText("THUMB")  # case-insensitive, keeps the path to a match
-    await wait_until(lambda: proxy_rows("") == ["users"], 5, "the filter")  # once typing pauses
+    # Once typing pauses; the search of the whole store also finds shared/thumbnails.
+    await wait_until(lambda: searched(pane, "THUMB"), 5, "the search")
+    assert proxy_rows("") == ["shared", "users"]
+    assert proxy_rows("shared") == ["thumbnails"]
     assert proxy_rows(R1) == ["thumbnail.jpg"]
     assert proxy_rows("users/user_000001/recordings") == ["r1"]
     pane.filter_edit.setText("r2")  # a matching folder shows its (loaded) contents
-    await wait_until(lambda: proxy_rows("users/user_000001/recordings") == ["r2"], 5, "r2")
+    await wait_until(lambda: searched(pane, "r2"), 5, "the search for r2")
+    assert proxy_rows("users/user_000001/recordings") == ["r2"]
     pane.filter_edit.clear()
     assert len(proxy_rows(R1)) == 3
 
