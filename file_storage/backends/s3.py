@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import aioboto3
-import aiohttp
 from aiobotocore.config import AioConfig
 from botocore.exceptions import NoCredentialsError
 from pydantic import SecretStr
@@ -66,7 +65,7 @@ from file_storage.backends.s3_parts import (
     uniform_layout,
 )
 from file_storage.backends.s3_retry import RetryPolicy, Watchdog, is_retryable_exception
-from file_storage.backends.s3_tls import session_class, verified_ssl_context
+from file_storage.backends.s3_tls import verified_ssl_context
 from file_storage.backends.s3_transfer import (
     READ_CHUNK,
     MultipartUpload,
@@ -79,12 +78,14 @@ from file_storage.backends.s3_transfer import (
     run_workers,
     upload_parts,
 )
+from file_storage.backends.s3_transport import S3Transport
 from file_storage.backends.s3_verify import (
     Digests,
     StreamDigests,
     judge_download,
     opaque_etag_reason,
 )
+from file_storage.bandwidth import BandwidthLimiter
 from file_storage.errors import (
     ChecksumMismatchError,
     ConfigurationError,
@@ -138,6 +139,9 @@ class S3Tuning:
     stall_timeout: float = 30.0
     #: SQLite journal of started multipart uploads (see :mod:`s3_journal`); ``None``: none kept.
     upload_journal: Path | None = None
+    #: Upload/download limits; ``None``: the process's (``BandwidthLimiter.shared()``), which
+    #: every backend of the process shares so that a limit holds for all transfers together.
+    bandwidth: BandwidthLimiter | None = None
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -222,6 +226,7 @@ class S3StorageBackend(StorageBackend):
         self._fast: FastS3 | None = None
         self._conditional_writes: bool | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._transport: S3Transport | None = None
         self._probe_lock = asyncio.Lock()
         #: Where the credentials came from (botocore ``Credentials.method``), once open.
         self.credential_source: str | None = None
@@ -272,9 +277,30 @@ class S3StorageBackend(StorageBackend):
             request_checksum_calculation=t.request_checksum_calculation or default_checksum,
             response_checksum_validation=t.response_checksum_validation or default_checksum,
             tcp_keepalive=True,
-            # aiobotocore's own context does not check host names (see s3_tls).
-            http_session_cls=session_class(self._ssl_context()),
+            # Every request goes out on the backend's one transport (pool, verified TLS,
+            # counters); aiobotocore's own session would not check host names (see s3_tls).
+            http_session_cls=self._open_transport().botocore_session_class(),
         )
+
+    def _open_transport(self) -> S3Transport:
+        """The one transport of this backend (see :mod:`s3_transport`), built at first use."""
+        if self._transport is None:
+            self._transport = S3Transport(
+                self._ssl_context(),
+                pool_size=self.tuning.pool_size,
+                connect_timeout=self.tuning.connect_timeout,
+                read_timeout=self.tuning.read_timeout,
+                stall_timeout=self.tuning.stall_timeout,
+                limiter=self.tuning.bandwidth,
+                on_request=self._count_request,
+                on_stall=self._count_stall,
+            )
+        return self._transport
+
+    @property
+    def transport(self) -> S3Transport | None:
+        """The transport every request of this backend goes through (``None`` until open)."""
+        return self._transport
 
     def _ssl_context(self) -> ssl.SSLContext:
         """The one SSL context of this backend (both request paths), built at first use."""
@@ -303,6 +329,9 @@ class S3StorageBackend(StorageBackend):
             # The public credential API: the same (cached) object the client signs with.
             credentials = await session.get_credentials()
             self.credential_source = getattr(credentials, "method", None)
+            transport = self._open_transport()
+            self._stack.push_async_callback(self._close_transport)
+            http = await transport.open()
             self._client = await self._stack.enter_async_context(
                 session.client(
                     "s3",
@@ -310,18 +339,6 @@ class S3StorageBackend(StorageBackend):
                     region_name=self.region,
                     config=self._client_config(),
                     verify=verify,
-                )
-            )
-            connector = aiohttp.TCPConnector(
-                limit=self.tuning.pool_size, ssl=self._ssl_context(), ttl_dns_cache=300
-            )
-            http = await self._stack.enter_async_context(
-                aiohttp.ClientSession(
-                    connector=connector,
-                    timeout=aiohttp.ClientTimeout(
-                        sock_connect=self.tuning.connect_timeout,
-                        sock_read=self.tuning.read_timeout,
-                    ),
                 )
             )
         except Exception as exc:
@@ -332,11 +349,10 @@ class S3StorageBackend(StorageBackend):
         policy = self.tuning.retry_policy
         self._lister = FastLister(
             self._client.generate_presigned_url,
-            http,
+            http,  # the transport's session: its requests are counted there
             self.bucket_name,
             self.endpoint_display,
             policy,
-            on_request=self._count_request,
             stall_timeout=self.tuning.stall_timeout,
             on_stall=self._count_stall,
             context=self._context,
@@ -351,16 +367,13 @@ class S3StorageBackend(StorageBackend):
 
         self._fast = FastS3(
             self._client.generate_presigned_url,
-            http,
+            transport,
             self.bucket_name,
             self.endpoint_display,
             self.region,
             policy,
             credentials=frozen_credentials,
-            stall_timeout=self.tuning.stall_timeout,
             send_crc32=request_checksum == "when_supported",
-            on_request=self._count_request,
-            on_stall=self._count_stall,
             context=self._context,
             on_retry=self._count_retry,
         )
@@ -381,7 +394,13 @@ class S3StorageBackend(StorageBackend):
             self._client = None
             logger.info("Closed S3 client for %s", self.describe())
 
+    async def _close_transport(self) -> None:
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.close()
+
     def _count_request(self) -> None:
+        """Each HTTP request the transport starts (any path, each attempt)."""
         self.stats.requests += 1
 
     def _count_retry(self) -> None:
@@ -440,8 +459,7 @@ class S3StorageBackend(StorageBackend):
         run = self.tuning.retry_policy.run(self._count_retry)
         try:
             for attempt in run.attempts():
-                self._count_request()
-                try:
+                try:  # the transport counts the request
                     async with Watchdog(self._call_stall_limit(operation), self._count_stall):
                         response: dict[str, Any] = await getattr(self._client, operation)(**kwargs)
                     break

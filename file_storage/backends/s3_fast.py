@@ -4,7 +4,9 @@ botocore spends 2-3 ms of event-loop CPU per request (endpoint rules, serialisat
 response parsing), which caps small-file transfers at a few hundred files per second, and it
 hashes every upload body on the event loop to sign it. Here botocore's own SigV4 signer signs each
 request (header auth, with the payload SHA-256 computed by the caller, off the event loop), and the
-backend's long-lived aiohttp session sends it. Everything else stays as the botocore path does it:
+backend's one :class:`~file_storage.backends.s3_transport.S3Transport` sends it (the same
+connection pool, SSL context and request counter as the aiobotocore calls). Everything else stays
+as the botocore path does it:
 
 - Errors become the same typed errors through :func:`translate_error_code` /
   :func:`translate_s3_error` (a HEAD has no body: its status code is the code, as in botocore).
@@ -12,7 +14,10 @@ backend's long-lived aiohttp session sends it. Everything else stays as the boto
   backend's one :class:`~file_storage.backends.s3_retry.RetryPolicy`; every attempt runs under a
   stall :class:`~file_storage.backends.s3_retry.Watchdog`.
 - Credentials come from an injected provider (the session's public ``get_credentials()``).
-- Timeouts and the CA bundle are the aiohttp session's, built from the same tuning.
+- Timeouts and the CA bundle are the transport's, built from the same tuning.
+- Bandwidth: each upload slice waits for the transport's
+  :class:`~file_storage.bandwidth.BandwidthLimiter` (the wait is no stall), and GET bodies are
+  read in pieces that wait for it after they arrive.
 - With ``request_checksum_calculation="when_supported"`` uploads also carry
   ``x-amz-checksum-crc32``, as botocore would send; the payload SHA-256 is always signed.
 - Logs name the operation and key, never a URL, header or signature.
@@ -45,6 +50,8 @@ from file_storage.backends.s3_retry import (
     is_retryable_answer,
     is_retryable_exception,
 )
+from file_storage.backends.s3_transport import S3Transport
+from file_storage.bandwidth import TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -73,19 +80,42 @@ class BodyReader:
 
     Each ``read`` runs under a fresh :class:`Watchdog` (when given one): bytes arriving push its
     deadline back, and a body that stops arriving raises :class:`StallError` instead of waiting
-    for the server forever.
+    for the server forever. Under a download limit (``bucket``) the body is read in pieces of
+    about an eighth of a second of the rate, each paid for after it arrived and outside the
+    watchdog (waiting for the limiter is no stall; TCP holds the server back meanwhile).
     """
 
     def __init__(
         self,
         response: aiohttp.ClientResponse,
         watchdog: Callable[[], Watchdog] | None = None,
+        bucket: TokenBucket | None = None,
     ) -> None:
         self._response = response
         self._watchdog = watchdog
+        self._bucket = bucket
 
     async def read(self, n: int) -> bytes:
         """Return up to ``n`` bytes, fewer only at the end of the body (``b""`` once done)."""
+        bucket = self._bucket
+        if bucket is None or not bucket.limited:
+            data = await self._guarded(n)
+            if bucket is not None:
+                bucket.count(len(data))
+            return data
+        piece = bucket.piece(n)
+        parts: list[bytes] = []
+        got = 0
+        while got < n:
+            data = await self._guarded(min(piece, n - got))
+            if not data:
+                break
+            await bucket.acquire(len(data))
+            parts.append(data)
+            got += len(data)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    async def _guarded(self, n: int) -> bytes:
         if self._watchdog is None:
             return await self._read(n, None)
         async with self._watchdog() as dog:
@@ -144,7 +174,8 @@ class FastS3:
 
     Args:
         presign: ``client.generate_presigned_url`` (only to learn botocore's URL for the bucket).
-        http: The backend's aiohttp session.
+        transport: The backend's one transport (pool, SSL, request counter, stall guard,
+            bandwidth limiter).
         bucket: Bucket name.
         endpoint: Endpoint shown in messages.
         region: Signing region.
@@ -152,10 +183,7 @@ class FastS3:
         credentials: Returns frozen credentials (botocore ``ReadOnlyCredentials``); raises
             ``NoCredentialsError`` when there are none. Called per request: refreshable
             credentials (a role, SSO) refresh there.
-        stall_timeout: Seconds an attempt may move no byte before it is given up (and retried).
         send_crc32: Add ``x-amz-checksum-crc32`` to uploads (``when_supported``).
-        on_request: Called once per HTTP request sent.
-        on_stall: Called once per stalled attempt (health counters).
         on_retry: Called once per retry.
         context: Builds the :class:`S3Context` of a failure (names the credential source).
     """
@@ -163,31 +191,25 @@ class FastS3:
     def __init__(
         self,
         presign: Callable[..., Awaitable[str]],
-        http: aiohttp.ClientSession,
+        transport: S3Transport,
         bucket: str,
         endpoint: str,
         region: str,
         policy: RetryPolicy,
         *,
         credentials: Callable[[], Awaitable[Any]],
-        stall_timeout: float,
         send_crc32: bool,
-        on_request: Callable[[], None],
-        on_stall: Callable[[], None] | None = None,
         context: Callable[[str, str | None], S3Context] | None = None,
         on_retry: Callable[[], None] | None = None,
     ) -> None:
         self._presign = presign
-        self._http = http
+        self.transport = transport
         self._bucket = bucket
         self._endpoint = endpoint
         self._region = region
         self.policy = policy
         self._credentials = credentials
-        self.stall_timeout = stall_timeout
         self.send_crc32 = send_crc32
-        self._on_request = on_request
-        self._on_stall = on_stall
         self._on_retry = on_retry
         self._context = context or (lambda op, key: S3Context(op, bucket, endpoint, key))
         self._base: tuple[str, str, str] | None = None
@@ -222,9 +244,13 @@ class FastS3:
         signer.add_auth(request)
         return yarl.URL(url, encoded=True), dict(request.headers.items())
 
+    @property
+    def stall_timeout(self) -> float:
+        return self.transport.stall_timeout
+
     def watchdog(self) -> Watchdog:
         """A stall guard for one attempt (or one body read) of this transport."""
-        return Watchdog(self.stall_timeout, self._on_stall)
+        return self.transport.watchdog()
 
     async def _attempts(
         self,
@@ -254,15 +280,14 @@ class FastS3:
                 url, signed = await self._signed(method, key, query, base_headers, payload_sha256)
             except Exception as exc:
                 raise translate_s3_error(exc, ctx) from None
-            self._on_request()
             response: aiohttp.ClientResponse | None = None
             try:
                 async with self.watchdog() as dog:
-                    response = await self._http.request(
+                    response = await self.transport.session.request(
                         method,
                         url,
                         headers=signed,
-                        data=_body_payload(body, dog.progress),
+                        data=_body_payload(body, dog, self.transport.limiter.up),
                         skip_auto_headers=("Content-Type",),
                         auto_decompress=False,
                     )
@@ -349,22 +374,31 @@ class FastS3:
         logger.info("s3 %s key=%s %.3fs", operation, key, time.monotonic() - started)
         head = head_to_response(response.headers)
         head["Status"] = response.status
-        return head, BodyReader(response, self.watchdog)
+        return head, BodyReader(response, self.watchdog, self.transport.limiter.down)
 
 
-def _body_payload(body: bytes | memoryview | None, progress: Callable[[], None]) -> Any:
-    if body is None or len(body) <= SEND_SLICE:
-        return body
-    return _slices(body, progress)
+def _body_payload(body: bytes | memoryview | None, dog: Watchdog, bucket: TokenBucket) -> Any:
+    if body is None:
+        return None
+    if not bucket.limited:
+        if len(body) <= SEND_SLICE:
+            bucket.count(len(body))
+            return body
+        return _slices(body, dog, bucket, SEND_SLICE)
+    return _slices(body, dog, bucket, bucket.piece(SEND_SLICE))
 
 
 async def _slices(
-    body: bytes | memoryview, progress: Callable[[], None]
+    body: bytes | memoryview, dog: Watchdog, bucket: TokenBucket, size: int
 ) -> AsyncIterator[memoryview]:
     """The body in slices; asking for the next slice means the socket took the previous one
-    (aiohttp drains its buffer between slices), which is the watchdog's upload progress."""
+    (aiohttp drains its buffer between slices), which is the watchdog's upload progress.
+    Each slice first waits for the upload limit (free while unlimited); that wait is no stall."""
     view = memoryview(body)
-    for start in range(0, len(view), SEND_SLICE):
+    for start in range(0, len(view), size):
         if start:
-            progress()
-        yield view[start : start + SEND_SLICE]
+            dog.progress()
+        piece = view[start : start + size]
+        with dog.paused():
+            await bucket.acquire(len(piece))
+        yield piece

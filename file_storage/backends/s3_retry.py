@@ -21,8 +21,9 @@ as a network hiccup), and after the last attempt it becomes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -166,6 +167,22 @@ class Watchdog:
         if now - self._last_push >= self.timeout / 20:
             self._last_push = now
             self._cm.reschedule(now + self.timeout)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Time spent inside is no stall: a transfer waiting for the bandwidth limiter is
+        silent on purpose. The stall clock starts again when the block ends."""
+        cm = self._cm
+        if cm is None or self._loop is None:
+            yield
+            return
+        cm.reschedule(None)
+        try:
+            yield
+        finally:
+            if self._cm is cm and not cm.expired():
+                self._last_push = self._loop.time()
+                cm.reschedule(self._last_push + self.timeout)
 
     async def __aenter__(self) -> Watchdog:
         self._loop = asyncio.get_running_loop()
