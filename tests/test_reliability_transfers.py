@@ -323,6 +323,9 @@ async def test_cancelled_multipart_upload_is_aborted(
     source = MemorySource(payload(20 * MiB), delay=0.5)
     task: asyncio.Task[str] | None = None
     progressed: list[int] = []
+    # Count usage first: cancelled before its first count (a slow machine), usage would stay
+    # "unknown" (None) and say nothing about what the cancel left behind.
+    assert await backend.quota.usage() == 0
 
     def on_progress(done: int) -> None:
         progressed.append(done)
