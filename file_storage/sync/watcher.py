@@ -173,12 +173,10 @@ class FolderWatcher:
         elif Mask.CLOSE_WRITE in mask:
             self.tracker.closed(path)
         elif mask & (Mask.CREATE | Mask.MOVED_TO):
-            # CREATE of a file is followed by MODIFY/CLOSE_WRITE when it is written; an empty
-            # file created and closed at once is complete. A move in is complete (atomic).
-            if Mask.CREATE in mask:
-                self.tracker.written(path)
-            else:
-                self.tracker.appeared(path)
+            # A move in is complete (atomic). A created file is written next (MODIFY, then
+            # CLOSE_WRITE); a hard link is created complete and is never closed, so CREATE
+            # alone does not mean "open" (the /proc check covers a writer that waits).
+            self.tracker.appeared(path)
         elif mask & (Mask.DELETE | Mask.MOVED_FROM):
             self.tracker.forget(path)
             self._gone.append(path)
