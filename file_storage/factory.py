@@ -18,6 +18,7 @@ from file_storage.backends.hybrid import HybridStorageBackend
 from file_storage.backends.local import LocalStorageBackend
 from file_storage.backends.s3 import S3StorageBackend, S3Tuning
 from file_storage.backends.s3_journal import journal_path_beside
+from file_storage.bandwidth import BandwidthLimiter
 from file_storage.errors import ConfigurationError
 from file_storage.quota import QuotaTracker
 from file_storage.quota_ledger import QuotaLedger, default_ledger_path
@@ -116,6 +117,10 @@ def create_s3_backend(settings: StorageSettings) -> S3StorageBackend:
         tuning=s3_tuning_from(settings),
     )
     share_quota(backend.quota, settings, s3_store_id(settings))
+    if settings.bwlimit_up or settings.bwlimit_down or settings.bwlimit_schedule:
+        BandwidthLimiter.shared().apply_settings(
+            settings.bwlimit_up, settings.bwlimit_down, settings.bwlimit_schedule
+        )
     return backend
 
 

@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from file_storage.bandwidth import parse_rate, parse_schedule
 from file_storage.errors import ConfigurationError
 
 ChecksumPolicy = Literal["when_supported", "when_required"]
@@ -202,6 +210,31 @@ class StorageSettings(BaseSettings):
         allow_inf_nan=False,
         description="Seconds an S3 transfer may move no byte before it is retried",
     )
+
+    # Bandwidth (issue 13): limits for all network transfers of the process together
+    bwlimit_up: str | None = Field(
+        default=None,
+        description="Upload limit in bytes per second: 512K, 10M (MiB/s), 20Mbit/s; empty: none",
+    )
+    bwlimit_down: str | None = Field(
+        default=None, description="Download limit, same forms as STORAGE_BWLIMIT_UP"
+    )
+    bwlimit_schedule: str | None = Field(
+        default=None,
+        description="Weekly timetable, e.g. 'Mon-Fri 09:00-18:00 20Mbit/s; otherwise off'",
+    )
+
+    @field_validator("bwlimit_up", "bwlimit_down", "bwlimit_schedule", mode="before")
+    @classmethod
+    def _bandwidth(cls, value: object, info: ValidationInfo) -> object:
+        """Empty is unset; anything else must parse (one-line error naming the problem)."""
+        if not isinstance(value, str) or not value.strip():
+            return None if isinstance(value, str) else value
+        if info.field_name == "bwlimit_schedule":
+            parse_schedule(value)
+        else:
+            parse_rate(value)
+        return value.strip()
 
 
 def load_settings(**values: Any) -> StorageSettings:

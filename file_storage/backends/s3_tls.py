@@ -4,9 +4,9 @@ aiobotocore 2.25.1 (``AIOHTTPSession._create_connector``) builds its SSL context
 botocore's ``create_urllib3_context()``, which leaves ``check_hostname=False`` (urllib3 checks
 host names itself; aiohttp does not), so requests sent through aiobotocore accepted a valid
 certificate issued for any other host. The backend builds one context here, with
-``check_hostname=True`` and ``CERT_REQUIRED``, and gives it to both request paths: the aiohttp
-session of the lean path, and aiobotocore through ``AioConfig(http_session_cls=...)`` with a
-session class whose connector uses that context.
+``check_hostname=True`` and ``CERT_REQUIRED``, for its one
+:class:`~file_storage.backends.s3_transport.S3Transport`, which every request (aiobotocore's
+included, through ``AioConfig(http_session_cls=...)``) goes out on.
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ from __future__ import annotations
 import os
 import ssl
 from pathlib import Path
-from typing import Any
-
-import aiohttp
-from aiobotocore.httpsession import AIOHTTPSession
 
 
 def verified_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -28,20 +24,6 @@ def verified_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     return context
-
-
-def session_class(context: ssl.SSLContext) -> type[AIOHTTPSession]:
-    """An aiobotocore HTTP session class whose connections use ``context``."""
-
-    class VerifiedAIOHTTPSession(AIOHTTPSession):  # type: ignore[misc]
-        def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
-            # Keep aiobotocore's pool size and connector options; replace only the SSL context.
-            connector_args: dict[str, Any] = dict(self._connector_args or {})
-            return aiohttp.TCPConnector(
-                limit=self._max_pool_connections, ssl=context, **connector_args
-            )
-
-    return VerifiedAIOHTTPSession
 
 
 def hostname_mismatch(exc: BaseException) -> bool:

@@ -17,6 +17,7 @@ import click
 
 from file_storage.backends.base import DownloadResult, ListPage, ObjectInfo, StorageBackend
 from file_storage.backends.s3 import S3StorageBackend
+from file_storage.bandwidth import BandwidthLimiter, BandwidthSyntaxError
 from file_storage.cli.folder_commands import (
     get_stream,
     get_tree,
@@ -67,14 +68,30 @@ Store paths or s3://BUCKET/PREFIX/path names; shell completion: docs/cli.md.
 @click.option(
     "-q", "--quiet", is_flag=True, help="No progress bars or summaries; data and errors only."
 )
+@click.option(
+    "--bwlimit",
+    metavar="RATE|UP:DOWN|TIMETABLE",
+    help="Limit S3 transfers (all together), replacing STORAGE_BWLIMIT_*: 10M = 10 MiB/s, "
+    "20Mbit/s, 10M:off (upload:download), or 'Mon-Fri 09:00-18:00 2M; otherwise off'.",
+)
 @click.version_option(package_name="leap-sync", prog_name="leap-storage")
 @click.pass_context
 def cli(
-    ctx: click.Context, env_file: Path | None, verbose: int, debug_botocore: bool, quiet: bool
+    ctx: click.Context,
+    env_file: Path | None,
+    verbose: int,
+    debug_botocore: bool,
+    quiet: bool,
+    bwlimit: str | None,
 ) -> None:
     """Move recordings between this computer and the configured store (LOCAL or S3)."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     configure_logging(level, debug_botocore=debug_botocore)
+    if bwlimit is not None:
+        try:
+            BandwidthLimiter.shared().apply_option(bwlimit)
+        except BandwidthSyntaxError as exc:
+            raise click.BadParameter(str(exc), param_hint="--bwlimit") from None
     ctx.obj = CliState(env_file, quiet=quiet)
 
 
