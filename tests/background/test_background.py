@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from app.services.background_state import RunSummary, SyncState
 from app.services.transfers import JobKind
+from file_storage import LocalStorageBackend
 from file_storage.sync.auto import PairRunner
 from file_storage.sync.pairs import PairMode, SyncPair
 from file_storage.sync.runlog import RunRecord
 from file_storage.sync.settle import SettleTracker
 from tests.background.conftest import SETTLE_S, Setup, wait_for, wait_until
+from tests.conftest import MakeS3
 from tests.media.conftest import make_clip
 
 pytestmark = pytest.mark.s3
@@ -153,3 +156,21 @@ async def test_the_close_rule_alone_holds_a_file_whose_writer_pauses(setup: Setu
     finally:
         task.cancel()
         await asyncio.wait({task}, timeout=10)
+
+
+async def test_quota_warning_after_a_run_fills_the_bucket_past_80_percent(
+    tmp_path: Path, make_s3: MakeS3
+) -> None:
+    async with LocalStorageBackend(tmp_path / "store") as local:
+        setup = Setup(tmp_path, local, make_s3(max_size_gb=1000 / 1024**3))  # 1000 bytes
+        try:
+            service = setup.start(SyncPair(INBOX, PairMode.UPLOAD, interval_s=60))
+            await wait_until(lambda: all(r.runs for r in service.runners.values()), 10, "start")
+            assert service.state.quota_warning is None
+            path = f"{INBOX}/rec-3/notes.txt"
+            (local.base_path / path).parent.mkdir(parents=True)
+            (local.base_path / path).write_bytes(b"n" * 850)
+            await wait_until(lambda: service.state.quota_warning is not None, 15, "the warning")
+            assert service.state.quota_warning == pytest.approx(0.85)
+        finally:
+            await setup.aclose()
