@@ -70,6 +70,9 @@ _swept: dict[Path, float] = {}
 _swept_lock = threading.Lock()
 #: Temp files this process kept for a resume (after a lost connection): free to adopt now.
 _released: set[str] = set()
+#: Folders where :func:`find_resumable` found no kept download, and when (monotonic): not listed
+#: again for :data:`SWEEP_INTERVAL_S`, so a batch of downloads into one folder costs no O(n^2).
+_no_kept: dict[str, float] = {}
 
 
 def _after_fork() -> None:
@@ -78,6 +81,7 @@ def _after_fork() -> None:
     _name_counter = itertools.count()
     _swept.clear()
     _released.clear()
+    _no_kept.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -244,6 +248,17 @@ def _kept_for_resume(path: str) -> bool:
     return age < RESUME_KEEP_S
 
 
+def may_hold_resumable(folder: Path) -> bool:
+    """Whether :func:`find_resumable` is worth calling for ``folder`` (cheap, no I/O).
+
+    False for a minute after a look found no kept download there, unless this process kept one
+    since. A download killed in another process within that minute is resumed only by a later
+    look (its temp file survives the sweeps meanwhile).
+    """
+    seen = _no_kept.get(str(folder))
+    return seen is None or time.monotonic() - seen >= SWEEP_INTERVAL_S
+
+
 def find_resumable(
     folder: Path, matches: Callable[[dict[str, Any]], bool]
 ) -> tuple[Path, dict[str, Any]] | None:
@@ -256,14 +271,18 @@ def find_resumable(
         entries = list(os.scandir(folder))
     except OSError:
         return None
+    kept_any = False
     for entry in entries:
         if not is_partial(entry.name) or not is_ours(entry.path):
             continue
+        kept_any = True
         if entry.path not in _released and not _dead_writer(_tag_of(entry.name)):
             continue
         record = read_resume_record(entry.path)
         if record is not None and matches(record):
             return Path(entry.path), record
+    if not kept_any:
+        _no_kept[str(folder)] = time.monotonic()
     return None
 
 
@@ -498,6 +517,7 @@ class AtomicFile:
             self._fd = None
         if self._created:
             _released.add(str(self.temp_path))
+            _no_kept.pop(str(self.temp_path.parent), None)
             self._created = False
             logger.info("Kept partial file %s for a resume", self.temp_path)
 

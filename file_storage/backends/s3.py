@@ -33,7 +33,7 @@ from aiobotocore.config import AioConfig
 from botocore.exceptions import NoCredentialsError
 from pydantic import SecretStr
 
-from file_storage.atomic import AtomicFile, discard_partial, find_resumable
+from file_storage.atomic import AtomicFile, discard_partial, find_resumable, may_hold_resumable
 from file_storage.backends.base import (
     CheckResult,
     DownloadResult,
@@ -1357,9 +1357,11 @@ class S3StorageBackend(StorageBackend):
         target = Path(local_path)
         started = time.monotonic()
         identity = self._resume_identity(key)
-        kept = await asyncio.to_thread(
-            find_resumable, target.parent, lambda record: _same_object(record, identity)
-        )
+        kept = None
+        if may_hold_resumable(target.parent):
+            kept = await asyncio.to_thread(
+                find_resumable, target.parent, lambda record: _same_object(record, identity)
+            )
         result: DownloadResult | None = None
         if kept is not None:
             # An interrupted download of this object left its temp file here: a HEAD (no body
