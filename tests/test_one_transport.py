@@ -19,6 +19,7 @@ import pytest
 from file_storage import S3StorageBackend, S3Tuning
 from file_storage.backends.s3_transport import BotocoreHTTPSession, client_http_session
 from file_storage.bandwidth import BandwidthLimiter
+from file_storage.errors import StorageError
 from file_storage.sandbox import SeaweedSandbox
 from tests.conftest import TEST_BUCKET, MakeS3
 from tests.fault_proxy import FaultProxy
@@ -94,3 +95,27 @@ async def test_a_multipart_upload_counts_each_request_once(make_s3: MakeS3, tmp_
     # HEAD (quota/exists checks may add one or two), create, 2 parts, complete.
     assert 4 <= spent <= 7, spent
     assert transport.requests == backend.stats.requests
+
+
+async def test_aiobotocore_calls_retry_only_through_the_one_policy(
+    relay: tuple[FaultProxy, str], s3_server: SeaweedSandbox
+) -> None:
+    """botocore's own retries are off: a call refused with SlowDown is sent exactly
+    ``max_attempts`` times (botocore retrying too would multiply them)."""
+    proxy, url = relay
+    proxy.slowdown_s = 3600.0  # every request is refused
+    backend = S3StorageBackend(
+        TEST_BUCKET,
+        prefix=f"t-{uuid.uuid4().hex[:12]}",
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+        endpoint_url=url,
+        tuning=S3Tuning(max_attempts=3, bandwidth=BandwidthLimiter()),
+    )
+    async with backend:
+        assert backend._client.meta.config.retries["total_max_attempts"] == 1
+        with pytest.raises(StorageError):
+            await backend.delete("gone.txt")  # DeleteObject, through aiobotocore
+        assert sum(proxy.slowdowns.values()) == 3
+        assert backend.stats.requests == 3
+        assert backend.stats.retries == 2
