@@ -98,6 +98,7 @@ async def test_a_frozen_server_shows_not_responding_then_retry_lists_again(
 ) -> None:
     async with open_window(remote) as h:
         pane = h.remote_pane
+        view = pane.view
         await h.settle()
         with Frozen(own_server):
             await open_with_keyboard(h, pane, "users")
@@ -108,18 +109,28 @@ async def test_a_frozen_server_shows_not_responding_then_retry_lists_again(
             assert not pane.model.is_loading("users")
             assert pane.model.error_for("users")
             assert "did not answer" in str(row.data(Qt.ItemDataRole.ToolTipRole))
-            assert not pane.selected_paths() or pane.selected_paths() == ["users"]
-        # Thawed: a double-click on the error row lists the folder again.
-        view = pane.view
+        # Thawed: Down onto the error row (it is never selected), then Enter, lists again.
+        QTest.keyClick(view, Qt.Key.Key_Down)
+        assert view.currentIndex() == row
+        assert pane.selected_paths() == ["users"]
+        QTest.keyClick(view, Qt.Key.Key_Return)
+        await wait_until(lambda: pane.model.index_for(USER).isValid(), 15, "the user's row")
+        await h.settle()
+        assert not error_row(pane, "users").isValid()
+        assert pane.model.error_for("users") is None
+
+        # Frozen again: the error row of docs/, then a mouse double-click on it.
+        with Frozen(own_server):
+            await open_with_keyboard(h, pane, "docs")
+            await wait_until(lambda: error_row(pane, "docs").isValid(), 10, "docs' error row")
+        row = error_row(pane, "docs")
         view.scrollTo(row)
         point = view.visualRect(row).center()
         # A double-click as the window system delivers it: a click, then the double-click.
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
         QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
-        await wait_until(lambda: pane.model.index_for(USER).isValid(), 15, "the user's row")
-        await h.settle()
-        assert not error_row(pane, "users").isValid()
-        assert pane.model.error_for("users") is None
+        await wait_until(lambda: pane.model.index_for("docs/a.txt").isValid(), 15, "docs/a.txt")
+        assert not error_row(pane, "docs").isValid()
 
 
 async def test_a_search_on_a_frozen_server_offers_retry(
