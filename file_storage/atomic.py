@@ -223,7 +223,7 @@ def read_resume_record(path: Path | str) -> dict[str, Any] | None:
     try:
         raw = os.getxattr(path, RESUME_XATTR, follow_symlinks=False)
         record = json.loads(raw)
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # AttributeError: no xattr API (macOS)
         return None
     return record if isinstance(record, dict) else None
 
@@ -232,7 +232,7 @@ def write_resume_record(fd: int, record: dict[str, Any]) -> bool:
     """Attach ``record`` to an open temp file; ``False`` where xattrs are not supported."""
     try:
         os.setxattr(fd, RESUME_XATTR, json.dumps(record, separators=(",", ":")).encode())
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no xattr API (macOS)
         return False
     return True
 
@@ -531,7 +531,7 @@ class AtomicFile:
             )
         try:
             # The final file is the user's, not a temp file any more.
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):
                 os.removexattr(self._fd, RESUME_XATTR)
             if self.temp_dir is None:
                 with contextlib.suppress(OSError):
