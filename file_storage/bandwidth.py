@@ -270,7 +270,7 @@ def _span_of(rule: str, text: str) -> tuple[int, int]:
         raise BandwidthSyntaxError(f"in {rule!r}: the span {text!r} is empty")
     if start == 24 * 60:
         raise BandwidthSyntaxError(f"in {rule!r}: a span cannot start at 24:00")
-    return start, (end - start) % (24 * 60)
+    return start, (end - start) % (24 * 60) or 24 * 60  # 00:00-24:00 is the whole day
 
 
 @dataclass(frozen=True, slots=True)
