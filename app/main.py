@@ -221,6 +221,7 @@ async def _run_window(
     from app.services.notifications import Notifier
     from app.services.queue_store import FILENAME, QueueStore
     from app.settings_flow import SettingsFlow
+    from app.views.background_settings import apply_saved_limits
     from app.views.tray import TrayController
     from app.workspace import WorkspaceHost, build_workspace, start_workspace
 
@@ -228,6 +229,7 @@ async def _run_window(
     assert isinstance(app, QApplication)
     cache_dir = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation))
     data_dir = data_dir or startup.settings.local_path.parent
+    apply_saved_limits(startup.settings)  # Background… bandwidth limits win over STORAGE_BWLIMIT_*
     workspace = build_workspace(startup.settings, startup.label, cache_dir=cache_dir)
     tray: TrayController | None = None
     host = WorkspaceHost(

@@ -51,6 +51,7 @@ from app.models.transfer_model import (
     describe_totals,
 )
 from app.services.transfers import RESOURCE_TRANSFER, JobQueue, JobState
+from app.views.bandwidth_status import BandwidthStatus
 
 MAX_CONCURRENCY = 16
 #: The table asks for room for this many rows (the window's splitter decides in the end).
@@ -240,7 +241,11 @@ class TransferPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.message_label)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.totals_label)
+        footer = QHBoxLayout()  # the totals, and the bandwidth limit in force on the right
+        footer.addWidget(self.totals_label, 1)
+        self.bandwidth_status = BandwidthStatus(parent=self)
+        footer.addWidget(self.bandwidth_status)
+        layout.addLayout(footer)
 
     # ----------------------------------------------------------------- actions
 
