@@ -14,6 +14,10 @@ PACKAGE_PACKAGES := binutils
 # (tests/cli/test_interop.py: rclone finds nothing to do after leap-storage sync).
 TEST_PACKAGES := ffmpeg gnome-keyring dbus-x11 xvfb openssl procps $(GUI_PACKAGES) \
 	$(PACKAGE_PACKAGES) appstream desktop-file-utils rclone
+# Most tests wait on servers, processes and timeouts rather than the CPU: three workers (each
+# with its own SeaweedFS) keep the suite well under CI's 15 minutes on 2 cores. Whole files go to
+# one worker, so module fixtures are shared as before. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 # Translations: the .ts files are sources; the .qm files next to them are built (and ignored).
 TS_FILES := $(wildcard resources/translations/*.ts)
@@ -54,7 +58,7 @@ run: $(STAMP) $(QM_FILES)
 
 test: $(STAMP) $(QM_FILES)
 	@bash scripts/ensure-system-packages.sh $(TEST_PACKAGES)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The one-folder bundle dist/leap-sync/ (PyInstaller; packaging/leap-sync.spec). Prints its size.
 package: $(STAMP) $(QM_FILES)
