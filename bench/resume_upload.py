@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench.machine import machine_facts
 from file_storage import S3StorageBackend, S3Tuning
-from file_storage.backends.s3_journal import UploadJournal, journal_path_beside
+from file_storage.backends.s3.journal import UploadJournal, journal_path_beside
 from file_storage.sandbox import SeaweedSandbox
 
 BUCKET = "leap-resume-bench"

@@ -16,8 +16,8 @@ import botocore.session
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.hybrid import HybridStorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend, S3Tuning
-from file_storage.backends.s3_journal import journal_path_beside
+from file_storage.backends.s3.backend import S3StorageBackend, S3Tuning
+from file_storage.backends.s3.journal import journal_path_beside
 from file_storage.bandwidth import BandwidthLimiter
 from file_storage.errors import ConfigurationError
 from file_storage.quota import QuotaTracker

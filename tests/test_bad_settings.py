@@ -186,7 +186,7 @@ async def test_backend_built_directly_names_a_missing_profile(
     s3_server: SeaweedSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Library code that builds the backend itself (no factory) gets the same clear error."""
-    from file_storage.backends.s3 import S3StorageBackend
+    from file_storage.backends.s3.backend import S3StorageBackend
 
     monkeypatch.setenv("AWS_PROFILE", "nosuch")
     backend = S3StorageBackend(
@@ -204,7 +204,7 @@ async def test_presign_without_credentials_is_a_storage_error(
     s3_server: SeaweedSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Signing with no key anywhere is the typed 'No S3 credentials' error, not botocore's."""
-    from file_storage.backends.s3 import S3StorageBackend
+    from file_storage.backends.s3.backend import S3StorageBackend
     from file_storage.errors import InvalidCredentialsError
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):

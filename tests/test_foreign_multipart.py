@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 
 from bench.cli_tools import aws_binary, s5cmd_binary
 from file_storage import ChecksumMismatchError, S3StorageBackend, S3Tuning
-from file_storage.backends.s3_parts import file_multipart_etag, uniform_layout
+from file_storage.backends.s3.parts import file_multipart_etag, uniform_layout
 from file_storage.cli.main import cli
 from file_storage.sandbox import SeaweedSandbox
 from tests.conftest import TEST_BUCKET, MakeS3, MiB, sha256_of, write_random

@@ -22,8 +22,8 @@ import botocore.auth
 import pytest
 
 from file_storage import S3StorageBackend
-from file_storage.backends.s3_errors import S3Context
-from file_storage.backends.s3_listing import clock_error, parse_list_page
+from file_storage.backends.s3.errors import S3Context
+from file_storage.backends.s3.listing import clock_error, parse_list_page
 from file_storage.errors import AccessDeniedError, ClockSkewError
 from file_storage.sandbox import SeaweedSandbox
 from tests.conftest import TEST_BUCKET, MakeS3

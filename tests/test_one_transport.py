@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from file_storage import S3StorageBackend, S3Tuning
-from file_storage.backends.s3_transport import BotocoreHTTPSession, client_http_session
+from file_storage.backends.s3.transport import BotocoreHTTPSession, client_http_session
 from file_storage.bandwidth import BandwidthLimiter
 from file_storage.errors import StorageError
 from file_storage.sandbox import SeaweedSandbox

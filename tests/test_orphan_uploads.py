@@ -2,7 +2,7 @@
 
 "Abort later" lived in memory: a ``leap-storage put`` killed with SIGKILL mid-upload left its
 upload open (parts stored and billed), and ``cleanup-uploads`` only aborted uploads older than
-24 h. The upload journal (file_storage/backends/s3_journal.py, beside the sync index) records
+24 h. The upload journal (file_storage/backends/s3/journal.py, beside the sync index) records
 each upload with its process; the next write to the store aborts those whose process is gone.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from file_storage import S3StorageBackend, S3Tuning
-from file_storage.backends.s3_journal import UploadJournal, journal_path_beside
+from file_storage.backends.s3.journal import UploadJournal, journal_path_beside
 from file_storage.sandbox import SeaweedSandbox
 from tests.conftest import TEST_BUCKET, write_random
 from tests.fault_proxy import FaultProxy
@@ -179,7 +179,7 @@ def test_a_journal_entry_knows_whether_its_process_runs(tmp_path: Path, alive: b
                 sys.executable,
                 "-c",
                 "import sys; from pathlib import Path; "
-                "from file_storage.backends.s3_journal import UploadJournal; "
+                "from file_storage.backends.s3.journal import UploadJournal; "
                 "UploadJournal(Path(sys.argv[1])).record('store', 'key', 'upload-1')",
                 str(journal.path),
             ]

@@ -1,4 +1,4 @@
-"""The lean S3 request path (file_storage.backends.s3_fast) keeps the botocore path's guarantees.
+"""The lean S3 request path (file_storage.backends.s3.fast) keeps the botocore path's guarantees.
 
 Typed errors, retries with backoff, request counting, no signature in logs, and single-GET
 downloads that verify the stored SHA-256, on the real SeaweedFS and on a scripted fake endpoint.

@@ -500,7 +500,7 @@ async def test_usage_is_counted_once_not_listed_per_save(
     make_s3: MakeS3, caplog: pytest.LogCaptureFixture
 ) -> None:
     """F7: with a quota, a save costs a HEAD and a PUT; the bucket is listed once, at first use."""
-    caplog.set_level("INFO", logger="file_storage.backends.s3_listing")
+    caplog.set_level("INFO", logger="file_storage.backends.s3.listing")
     backend = make_s3(max_size_gb=1)
     await backend.save("users/first.json", b"{}")
     first = before = backend.stats.requests

@@ -1,7 +1,7 @@
 """Interrupted multipart uploads are resumed, not restarted (issue 11, item 2, upload side).
 
 A ``leap-storage put`` killed with SIGKILL at 60 % leaves its upload open with the parts it
-finished noted in the journal (file_storage/backends/s3_journal.py). The next put of the same
+finished noted in the journal (file_storage/backends/s3/journal.py). The next put of the same
 file to the same key lists the upload's parts, trusts those whose ETag and size match the
 journal, sends only the rest, and completes: about 40 % of the bytes. A file that changed in
 between is restarted from zero. Within one put, a connection lost after some parts went through
@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from file_storage import S3StorageBackend, S3Tuning
-from file_storage.backends.s3_journal import UploadJournal, journal_path_beside
-from file_storage.backends.s3_transfer import MultipartUpload
+from file_storage.backends.s3.journal import UploadJournal, journal_path_beside
+from file_storage.backends.s3.transfer import MultipartUpload
 from file_storage.sandbox import SeaweedSandbox
 from tests.conftest import TEST_BUCKET, sha256_of, write_random
 from tests.fault_proxy import FaultProxy

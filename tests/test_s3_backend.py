@@ -184,7 +184,7 @@ async def test_missing_bucket_is_a_clear_error(s3_server: Any) -> None:
     ],
 )
 def test_error_codes_translate_in_one_table(code: str, status: int, expected: str) -> None:
-    from file_storage.backends.s3_errors import S3Context, translate_error_code
+    from file_storage.backends.s3.errors import S3Context, translate_error_code
 
     ctx = S3Context("get_object", "bucket", "http://127.0.0.1:1", "storage/users/x")
     error = translate_error_code(code, status, "server says <Signature=abcdef0123456789abcd>", ctx)
@@ -194,7 +194,7 @@ def test_error_codes_translate_in_one_table(code: str, status: int, expected: st
 
 
 def test_clock_skew_message_tells_what_to_do() -> None:
-    from file_storage.backends.s3_errors import S3Context, translate_error_code
+    from file_storage.backends.s3.errors import S3Context, translate_error_code
 
     error = translate_error_code(
         "RequestTimeTooSkewed", 403, None, S3Context("put_object", "b", "https://s3.example")

@@ -58,7 +58,7 @@ from app.views.transfer_panel import TransferPanel
 from app.views.tree_pane import TreePane
 from file_storage.backends.base import ObjectInfo, StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend
+from file_storage.backends.s3.backend import S3StorageBackend
 from file_storage.errors import StorageError
 from file_storage.path_builder import StoragePathBuilder
 

@@ -23,7 +23,7 @@ from file_storage.backends.base import (
     StorageBackend,
 )
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend
+from file_storage.backends.s3.backend import S3StorageBackend
 from file_storage.errors import NotSupportedError, ObjectNotFoundError
 from file_storage.paths import validate_path
 from file_storage.progress import ProgressCallback

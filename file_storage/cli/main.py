@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from file_storage.backends.base import DownloadResult, ListPage, ObjectInfo, StorageBackend
-from file_storage.backends.s3 import S3StorageBackend
+from file_storage.backends.s3.backend import S3StorageBackend
 from file_storage.bandwidth import BandwidthLimiter, BandwidthSyntaxError
 from file_storage.cli.folder_commands import (
     get_stream,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from file_storage.backends.base import DownloadResult, ObjectInfo, StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend
+from file_storage.backends.s3.backend import S3StorageBackend
 from file_storage.errors import (
     ChecksumMismatchError,
     ObjectChangedError,

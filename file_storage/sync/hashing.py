@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from file_storage.backends.s3_transfer import choose_part_size
+from file_storage.backends.s3.transfer import choose_part_size
 from file_storage.errors import SourceChangedError
 from file_storage.sync.index import LocalDigest, SyncIndex
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend
+from file_storage.backends.s3.backend import S3StorageBackend
 from file_storage.errors import StorageError
 from file_storage.path_builder import StoragePathBuilder
 from file_storage.progress import ProgressCallback, report_progress

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend
+from file_storage.backends.s3.backend import S3StorageBackend
 from file_storage.errors import NotSupportedError, ObjectNotFoundError
 from file_storage.sync.linking import link_or_copy_name, rename_noreplace
 

@@ -13,7 +13,7 @@ import pytest
 
 from file_storage.backends.base import StorageBackend
 from file_storage.backends.local import LocalStorageBackend
-from file_storage.backends.s3 import S3StorageBackend, S3Tuning
+from file_storage.backends.s3.backend import S3StorageBackend, S3Tuning
 from file_storage.media import FFmpegTools, MediaInfoCache, MediaJobs, load_tools
 from file_storage.media.tools import find_ffmpeg
 from file_storage.sandbox import SeaweedSandbox

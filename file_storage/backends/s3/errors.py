@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import aiohttp
 from botocore import exceptions as boto_exc
 
-from file_storage.backends.s3_retry import StallError
-from file_storage.backends.s3_tls import hostname_mismatch
+from file_storage.backends.s3.retry import StallError
+from file_storage.backends.s3.tls import hostname_mismatch
 from file_storage.errors import (
     AccessDeniedError,
     BucketNotFoundError,

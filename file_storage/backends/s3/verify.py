@@ -6,7 +6,7 @@ Three independent proofs can apply, computed while the bytes arrive (no second r
   client can set, so where the ETag can be checked as well, both must agree.
 - ``md5``: a single-part ETag is the MD5 of the content (not under SSE-KMS or SSE-C).
 - ``etag``: a multipart ETag, recomputed from one MD5 per part with the object's real part layout
-  (``HEAD ?partNumber=N``, see :mod:`file_storage.backends.s3_parts`).
+  (``HEAD ?partNumber=N``, see :mod:`file_storage.backends.s3.parts`).
 
 A mismatch fails the download (nothing is kept). When nothing can be proven, the download
 passes with ``DownloadResult.unverified_reason`` set, for the caller to show: never silently.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from file_storage.backends.base import DownloadResult
-from file_storage.backends.s3_parts import etag_parts_count, is_plain_md5, multipart_etag
+from file_storage.backends.s3.parts import etag_parts_count, is_plain_md5, multipart_etag
 from file_storage.errors import ChecksumMismatchError
 
 

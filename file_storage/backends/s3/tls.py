@@ -5,7 +5,7 @@ botocore's ``create_urllib3_context()``, which leaves ``check_hostname=False`` (
 host names itself; aiohttp does not), so requests sent through aiobotocore accepted a valid
 certificate issued for any other host. The backend builds one context here, with
 ``check_hostname=True`` and ``CERT_REQUIRED``, for its one
-:class:`~file_storage.backends.s3_transport.S3Transport`, which every request (aiobotocore's
+:class:`~file_storage.backends.s3.transport.S3Transport`, which every request (aiobotocore's
 included, through ``AioConfig(http_session_cls=...)``) goes out on.
 """
 

@@ -4,7 +4,7 @@ botocore's generic response parser spends about 0.2 ms per listed object, which 
 20,000 objects take four seconds of client CPU. Here botocore only *signs* each page request (a
 presigned URL, a few microseconds) and the XML is parsed with the C ElementTree parser, roughly
 twenty times faster. Transient failures and stalled pages are retried by the backend's one
-:class:`~file_storage.backends.s3_retry.RetryPolicy`.
+:class:`~file_storage.backends.s3.retry.RetryPolicy`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from urllib.parse import unquote_plus
 
 import aiohttp
 
-from file_storage.backends.s3_errors import S3Context, translate_error_code, translate_s3_error
-from file_storage.backends.s3_retry import (
+from file_storage.backends.s3.errors import S3Context, translate_error_code, translate_s3_error
+from file_storage.backends.s3.retry import (
     RetryPolicy,
     Watchdog,
     is_retryable_answer,

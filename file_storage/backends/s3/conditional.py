@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from file_storage.backends.s3_fast import FastS3
+from file_storage.backends.s3.fast import FastS3
 from file_storage.errors import ObjectChangedError, StorageError
 
 logger = logging.getLogger(__name__)

@@ -4,15 +4,15 @@ botocore spends 2-3 ms of event-loop CPU per request (endpoint rules, serialisat
 response parsing), which caps small-file transfers at a few hundred files per second, and it
 hashes every upload body on the event loop to sign it. Here botocore's own SigV4 signer signs each
 request (header auth, with the payload SHA-256 computed by the caller, off the event loop), and the
-backend's one :class:`~file_storage.backends.s3_transport.S3Transport` sends it (the same
+backend's one :class:`~file_storage.backends.s3.transport.S3Transport` sends it (the same
 connection pool, SSL context and request counter as the aiobotocore calls). Everything else stays
 as the botocore path does it:
 
 - Errors become the same typed errors through :func:`translate_error_code` /
   :func:`translate_s3_error` (a HEAD has no body: its status code is the code, as in botocore).
 - 5xx, 429, ``SlowDown``-style codes, timeouts, stalls and connection errors are retried by the
-  backend's one :class:`~file_storage.backends.s3_retry.RetryPolicy`; every attempt runs under a
-  stall :class:`~file_storage.backends.s3_retry.Watchdog`.
+  backend's one :class:`~file_storage.backends.s3.retry.RetryPolicy`; every attempt runs under a
+  stall :class:`~file_storage.backends.s3.retry.Watchdog`.
 - Credentials come from an injected provider (the session's public ``get_credentials()``).
 - Timeouts and the CA bundle are the transport's, built from the same tuning.
 - Bandwidth: each upload slice waits for the transport's
@@ -42,15 +42,15 @@ from botocore.auth import EMPTY_SHA256_HASH, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.utils import percent_encode_sequence
 
-from file_storage.backends.s3_errors import S3Context, translate_error_code, translate_s3_error
-from file_storage.backends.s3_listing import _parse_error
-from file_storage.backends.s3_retry import (
+from file_storage.backends.s3.errors import S3Context, translate_error_code, translate_s3_error
+from file_storage.backends.s3.listing import _parse_error
+from file_storage.backends.s3.retry import (
     RetryPolicy,
     Watchdog,
     is_retryable_answer,
     is_retryable_exception,
 )
-from file_storage.backends.s3_transport import S3Transport
+from file_storage.backends.s3.transport import S3Transport
 from file_storage.bandwidth import TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def head_to_response(headers: Mapping[str, str]) -> dict[str, Any]:
         ),
         "Metadata": {k.lower(): v for k, v in metadata.items()},
         "ContentRange": headers.get("Content-Range"),
-        # SSE-KMS and SSE-C ETags are not content hashes (s3_verify.opaque_etag_reason).
+        # SSE-KMS and SSE-C ETags are not content hashes (s3.verify.opaque_etag_reason).
         "ServerSideEncryption": headers.get("x-amz-server-side-encryption"),
         "SSECustomerAlgorithm": headers.get("x-amz-server-side-encryption-customer-algorithm"),
     }

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 import aiohttp
 
 from file_storage.atomic import AtomicFile, write_resume_record
-from file_storage.backends.s3_retry import RetryPolicy
-from file_storage.backends.s3_verify import Digests, StreamDigests
+from file_storage.backends.s3.retry import RetryPolicy
+from file_storage.backends.s3.verify import Digests, StreamDigests
 from file_storage.errors import (
     EndpointUnreachableError,
     SourceChangedError,

@@ -43,11 +43,11 @@ from file_storage.backends.base import (
     check_write_condition,
 )
 from file_storage.backends.interop import mtime_metadata, object_mtime_ns, set_local_mtime
-from file_storage.backends.s3_conditional import WriteCondition
-from file_storage.backends.s3_conditional import probe as probe_conditional_writes
-from file_storage.backends.s3_errors import S3Context, translate_s3_error
-from file_storage.backends.s3_fast import BodyReader, FastS3, crc32_header, head_to_response
-from file_storage.backends.s3_journal import (
+from file_storage.backends.s3.conditional import WriteCondition
+from file_storage.backends.s3.conditional import probe as probe_conditional_writes
+from file_storage.backends.s3.errors import S3Context, translate_s3_error
+from file_storage.backends.s3.fast import BodyReader, FastS3, crc32_header, head_to_response
+from file_storage.backends.s3.journal import (
     JournalEntry,
     SourceIdentity,
     UploadJournal,
@@ -55,8 +55,8 @@ from file_storage.backends.s3_journal import (
     part_count,
     part_length,
 )
-from file_storage.backends.s3_listing import FastLister
-from file_storage.backends.s3_parts import (
+from file_storage.backends.s3.listing import FastLister
+from file_storage.backends.s3.parts import (
     MAX_PARTS,
     etag_parts_count,
     fd_multipart_etag,
@@ -64,9 +64,9 @@ from file_storage.backends.s3_parts import (
     parse_total,
     uniform_layout,
 )
-from file_storage.backends.s3_retry import RetryPolicy, Watchdog, is_retryable_exception
-from file_storage.backends.s3_tls import verified_ssl_context
-from file_storage.backends.s3_transfer import (
+from file_storage.backends.s3.retry import RetryPolicy, Watchdog, is_retryable_exception
+from file_storage.backends.s3.tls import verified_ssl_context
+from file_storage.backends.s3.transfer import (
     READ_CHUNK,
     MultipartUpload,
     RangeRecord,
@@ -78,8 +78,8 @@ from file_storage.backends.s3_transfer import (
     run_workers,
     upload_parts,
 )
-from file_storage.backends.s3_transport import S3Transport
-from file_storage.backends.s3_verify import (
+from file_storage.backends.s3.transport import S3Transport
+from file_storage.backends.s3.verify import (
     Digests,
     StreamDigests,
     judge_download,
@@ -137,7 +137,7 @@ class S3Tuning:
     ca_bundle: Path | None = None
     #: Seconds an attempt may move no byte (sent or received) before it is given up and retried.
     stall_timeout: float = 30.0
-    #: SQLite journal of started multipart uploads (see :mod:`s3_journal`); ``None``: none kept.
+    #: SQLite journal of started multipart uploads (see :mod:`.journal`); ``None``: none kept.
     upload_journal: Path | None = None
     #: Upload/download limits; ``None``: the process's (``BandwidthLimiter.shared()``), which
     #: every backend of the process shares so that a limit holds for all transfers together.
@@ -145,7 +145,7 @@ class S3Tuning:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """The one retry policy of every request of the backend (see :mod:`s3_retry`)."""
+        """The one retry policy of every request of the backend (see :mod:`.retry`)."""
         return RetryPolicy(attempts=max(1, self.max_attempts))
 
     @property
@@ -268,7 +268,7 @@ class S3StorageBackend(StorageBackend):
         return AioConfig(
             region_name=self.region,
             signature_version="s3v4",
-            # botocore does not retry: call() does, with the one RetryPolicy (s3_retry).
+            # botocore does not retry: call() does, with the one RetryPolicy (s3.retry).
             retries={"mode": "standard", "total_max_attempts": 1},
             connect_timeout=t.connect_timeout,
             read_timeout=min(t.read_timeout, t.stall_timeout),
@@ -278,12 +278,12 @@ class S3StorageBackend(StorageBackend):
             response_checksum_validation=t.response_checksum_validation or default_checksum,
             tcp_keepalive=True,
             # Every request goes out on the backend's one transport (pool, verified TLS,
-            # counters); aiobotocore's own session would not check host names (see s3_tls).
+            # counters); aiobotocore's own session would not check host names (see s3.tls).
             http_session_cls=self._open_transport().botocore_session_class(),
         )
 
     def _open_transport(self) -> S3Transport:
-        """The one transport of this backend (see :mod:`s3_transport`), built at first use."""
+        """The one transport of this backend (see :mod:`.transport`), built at first use."""
         if self._transport is None:
             self._transport = S3Transport(
                 self._ssl_context(),
@@ -520,7 +520,7 @@ class S3StorageBackend(StorageBackend):
 
         Whoever wrote the object (aws CLI 8 MiB parts, s5cmd 50 MiB, rclone, this app), these
         lengths let its multipart ETag be recomputed from the bytes
-        (:func:`~file_storage.backends.s3_parts.file_multipart_etag`).
+        (:func:`~file_storage.backends.s3.parts.file_multipart_etag`).
 
         Args:
             path: Storage path of the object.
@@ -664,7 +664,7 @@ class S3StorageBackend(StorageBackend):
         """Store ``source``; with a condition, only if the object is as the caller saw it.
 
         ``if_none_match`` / ``if_match`` go to the server with the PUT or the
-        CompleteMultipartUpload (see :mod:`s3_conditional`); on a server that does not honour
+        CompleteMultipartUpload (see :mod:`.conditional`); on a server that does not honour
         them, a HEAD right before the commit checks instead.
 
         Raises:
@@ -1749,7 +1749,7 @@ def _write_and_hash(out: AtomicFile, offset: int, chunk: bytes, digests: StreamD
 
 @dataclass(frozen=True, slots=True)
 class _ProofPlan:
-    """What a download hashes to prove its bytes (see :mod:`s3_verify`)."""
+    """What a download hashes to prove its bytes (see :mod:`.verify`)."""
 
     etag: str
     opaque_reason: str | None

@@ -1,13 +1,13 @@
 """The one HTTP transport of an S3 backend: every request, whoever builds it, goes out here.
 
 A backend builds requests three ways: aiobotocore's client (listings of uploads, delete, copy,
-create/complete/abort multipart ...), the lean path (:mod:`s3_fast`: PUT, part PUT, GET, HEAD)
-and the presigned listing (:mod:`s3_listing`). All three send through one
+create/complete/abort multipart ...), the lean path (:mod:`.fast`: PUT, part PUT, GET, HEAD)
+and the presigned listing (:mod:`.listing`). All three send through one
 :class:`S3Transport`:
 
 - one :class:`aiohttp.ClientSession` on one connector (one connection pool, kept alive between
   requests of any kind) with one SSL context that checks certificates and host names
-  (:func:`~file_storage.backends.s3_tls.verified_ssl_context`);
+  (:func:`~file_storage.backends.s3.tls.verified_ssl_context`);
 - aiobotocore reaches it through its public extension point, ``AioConfig(http_session_cls=...)``:
   :meth:`S3Transport.botocore_session_class` returns a class whose ``send()`` puts botocore's
   prepared request on the transport's session and returns aiobotocore's own
@@ -15,8 +15,8 @@ and the presigned listing (:mod:`s3_listing`). All three send through one
   exceptions aiobotocore raises (so error translation and retries see the same types);
 - one request counter (an aiohttp ``TraceConfig``: every request started on the session, by any
   path, counts once) that feeds ``S3Stats.requests``;
-- the stall :class:`~file_storage.backends.s3_retry.Watchdog` and the one
-  :class:`~file_storage.backends.s3_retry.RetryPolicy` of the backend (botocore's own retries
+- the stall :class:`~file_storage.backends.s3.retry.Watchdog` and the one
+  :class:`~file_storage.backends.s3.retry.RetryPolicy` of the backend (botocore's own retries
   are off: ``total_max_attempts=1``);
 - the process's :class:`~file_storage.bandwidth.BandwidthLimiter`, which the lean path asks
   before each upload slice and after each piece of a download body.
@@ -39,7 +39,7 @@ from botocore import exceptions as boto_exc
 from multidict import CIMultiDict
 from yarl import URL
 
-from file_storage.backends.s3_retry import Watchdog
+from file_storage.backends.s3.retry import Watchdog
 from file_storage.bandwidth import BandwidthLimiter
 
 
