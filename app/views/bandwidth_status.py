@@ -61,27 +61,32 @@ def _until_text(until: datetime, now: datetime) -> str:
 def describe_limit(limit: LimitNow, now: datetime) -> str:
     """The status line for ``limit`` (``now`` decides whether ``until`` names its day)."""
 
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("BandwidthStatus", text)
-
     def rate(value: Rate) -> str:
         return format_limit_rate(value) if value is not None else ""
 
     if limit.up is not None and limit.down is not None:
         if limit.up == limit.down:
-            text = tr("Upload and download limit {rate} each").format(rate=rate(limit.up))
+            text = QCoreApplication.translate(
+                "BandwidthStatus", "Upload and download limit {rate} each"
+            ).format(rate=rate(limit.up))
         else:
-            text = tr("Upload limit {up}, download limit {down}").format(
-                up=rate(limit.up), down=rate(limit.down)
-            )
+            text = QCoreApplication.translate(
+                "BandwidthStatus", "Upload limit {up}, download limit {down}"
+            ).format(up=rate(limit.up), down=rate(limit.down))
     elif limit.up is not None:
-        text = tr("Upload limit {rate}").format(rate=rate(limit.up))
+        text = QCoreApplication.translate("BandwidthStatus", "Upload limit {rate}").format(
+            rate=rate(limit.up)
+        )
     elif limit.down is not None:
-        text = tr("Download limit {rate}").format(rate=rate(limit.down))
+        text = QCoreApplication.translate("BandwidthStatus", "Download limit {rate}").format(
+            rate=rate(limit.down)
+        )
     else:
-        text = tr("No limit")
+        text = QCoreApplication.translate("BandwidthStatus", "No limit")
     if limit.until is not None:
-        text = tr("{limit} until {time}").format(limit=text, time=_until_text(limit.until, now))
+        text = QCoreApplication.translate("BandwidthStatus", "{limit} until {time}").format(
+            limit=text, time=_until_text(limit.until, now)
+        )
     return text
 
 

@@ -44,8 +44,12 @@ def status_text(health: HealthService) -> str:
         return text
     when = f"{health.since:%H:%M:%S}"
     if health.state is ConnectionState.RECONNECTING:
-        return _tr("{state} (no answer since {time})").format(state=text, time=when)
-    return _tr("{state} (since {time})").format(state=text, time=when)
+        return QCoreApplication.translate(
+            "ConnectionStatus", "{state} (no answer since {time})"
+        ).format(state=text, time=when)
+    return QCoreApplication.translate("ConnectionStatus", "{state} (since {time})").format(
+        state=text, time=when
+    )
 
 
 class ConnectionStatus(QWidget):
@@ -83,9 +87,15 @@ class ConnectionStatus(QWidget):
         self.label.setText(status_text(health))
         lines = [health.detail] if health.detail else []
         if health.last_error and health.last_error != health.detail:
-            lines.append(_tr("Last error: {error}").format(error=health.last_error))
+            lines.append(
+                QCoreApplication.translate("ConnectionStatus", "Last error: {error}").format(
+                    error=health.last_error
+                )
+            )
         if health.remote is not None:
-            lines.append(_tr("Click to check the connection now."))
+            lines.append(
+                QCoreApplication.translate("ConnectionStatus", "Click to check the connection now.")
+            )
         self.setToolTip("\n".join(lines))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -4,9 +4,9 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+509"/>
+        <location filename="../../app/services/transfers.py" line="+530"/>
         <source>Delete %n files</source>
-        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
+        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. How to queue the job again after a restart: ``(op, args)`` for the :class:`QueueStore`. Set on a job brought back from the last session: the note its row shows (kept by retry). Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
         <translation>
             <numerusform>Delete %n file</numerusform>
             <numerusform>Delete %n files</numerusform>
@@ -16,7 +16,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../../app/views/main_window.py" line="+648"/>
+        <location filename="../../app/views/main_window.py" line="+776"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>… and %n more</numerusform>
@@ -43,7 +43,7 @@
 <context>
     <name>MediaController</name>
     <message numerus="yes">
-        <location filename="../../app/views/media_actions.py" line="+256"/>
+        <location filename="../../app/views/media_actions.py" line="+257"/>
         <source>Queued “{job}” for %n file(s).</source>
         <translation>
             <numerusform>Queued “{job}” for %n file.</numerusform>
@@ -70,6 +70,50 @@
         <translation>
             <numerusform>+%n more</numerusform>
             <numerusform>+%n more</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Notifier</name>
+    <message numerus="yes">
+        <location filename="../../app/services/notifications.py" line="+111"/>
+        <source>{pair}: %n file(s) synced</source>
+        <extracomment>Events within this long after the first one share one notification. QSettings key: show notifications (default on). ``show(title, body, level)``; level is ``&quot;info&quot;``, ``&quot;warning&quot;`` or ``&quot;error&quot;``.</extracomment>
+        <translation>
+            <numerusform>{pair}: %n file synced</numerusform>
+            <numerusform>{pair}: %n files synced</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+57"/>
+        <source>%n file(s) transferred.</source>
+        <translation>
+            <numerusform>%n file transferred.</numerusform>
+            <numerusform>%n files transferred.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+15"/>
+        <source>%n conflict(s): both versions were kept.</source>
+        <translation>
+            <numerusform>%n conflict: both versions were kept.</numerusform>
+            <numerusform>%n conflicts: both versions were kept.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n transfer(s) failed</source>
+        <translation>
+            <numerusform>%n transfer failed</numerusform>
+            <numerusform>%n transfers failed</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>…and %n more (see the Transfers tab).</source>
+        <translation>
+            <numerusform>…and %n more (see the Transfers tab).</numerusform>
+            <numerusform>…and %n more (see the Transfers tab).</numerusform>
         </translation>
     </message>
 </context>
@@ -138,12 +182,50 @@
 <context>
     <name>TransferTableModel</name>
     <message numerus="yes">
-        <location filename="../../app/models/transfer_model.py" line="+123"/>
+        <location filename="../../app/models/transfer_model.py" line="+127"/>
         <source>%n file(s)</source>
         <extracomment>Display groups, top to bottom: what moves, what needs the user, what waits, what is over.</extracomment>
         <translation>
             <numerusform>%n file</numerusform>
             <numerusform>%n files</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TrayController</name>
+    <message numerus="yes">
+        <location filename="../../app/views/tray.py" line="+294"/>
+        <source>Syncing: %n file(s) left</source>
+        <translation>
+            <numerusform>Syncing: %n file left</numerusform>
+            <numerusform>Syncing: %n files left</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TreePane</name>
+    <message numerus="yes">
+        <location filename="../../app/views/tree_pane.py" line="+359"/>
+        <source>Searching… %n match(es) so far</source>
+        <translation>
+            <numerusform>Searching… %n match so far</numerusform>
+            <numerusform>Searching… %n matches so far</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>More than %n matches: type more of the name</source>
+        <translation>
+            <numerusform>More than %n match: type more of the name</numerusform>
+            <numerusform>More than %n matches: type more of the name</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n match(es) in the store</source>
+        <translation>
+            <numerusform>%n match in the store</numerusform>
+            <numerusform>%n matches in the store</numerusform>
         </translation>
     </message>
 </context>

@@ -61,6 +61,128 @@
     </message>
 </context>
 <context>
+    <name>BackgroundSettingsDialog</name>
+    <message>
+        <location filename="../../app/views/background_settings.py" line="+221"/>
+        <source>Background</source>
+        <extracomment>QSettings keys of the bandwidth limits: rate texts (``20Mbit/s``, ``10M``) and a timetable; empty is no limit / no timetable. The units the dialog offers: shown name and the suffix of the stored rate text. ``STORAGE_BWLIMIT_UP``/``DOWN``/``SCHEDULE`` of the settings the app started with; they apply again when the dialog&apos;s limits are all cleared.</extracomment>
+        <translation>Фоновая работа</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Start Leap Sync when I log in</source>
+        <translation>Запускать Leap Sync при входе в систему</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Keep syncing in the tray when the window is closed</source>
+        <translation>Продолжать синхронизацию в трее, когда окно закрыто</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Show desktop notifications</source>
+        <translation>Показывать уведомления на рабочем столе</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>This desktop shows no tray icons: closing the window quits Leap Sync.</source>
+        <translation>Этот рабочий стол не показывает значки в трее: закрытие окна завершает Leap Sync.</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>No limit</source>
+        <translation>Без ограничения</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Bandwidth limits (all transfers together)</source>
+        <translation>Ограничение скорости (для всех передач вместе)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Upload:</source>
+        <translation>Отправка:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Download:</source>
+        <translation>Загрузка:</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Timetable:</source>
+        <translation>Расписание:</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>While a timetable rule covers the time, its rate replaces the limits above. Rates: 512K or 10M (bytes per second), 20Mbit/s, off.</source>
+        <translation>Пока действует правило расписания, его скорость заменяет ограничения выше. Скорости: 512K или 10M (байт в секунду), 20Mbit/s, off.</translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>The login entry could not be changed: {error}</source>
+        <translation>Не удалось изменить запись автозапуска: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>BackgroundSync</name>
+    <message>
+        <location filename="../../app/services/background.py" line="+201"/>
+        <source>Background sync of {folder} stopped: {reason}</source>
+        <extracomment>Seconds a stopping pair may take to clean up (cancelled copies abort their uploads).</extracomment>
+        <translation>Фоновая синхронизация папки {folder} остановлена: {reason}</translation>
+    </message>
+    <message>
+        <location line="+73"/>
+        <source>{folder}: {path} failed: {reason}</source>
+        <translation>{folder}: ошибка с {path}: {reason}</translation>
+    </message>
+</context>
+<context>
+    <name>BandwidthStatus</name>
+    <message>
+        <location filename="../../app/views/bandwidth_status.py" line="+69"/>
+        <source>Upload and download limit {rate} each</source>
+        <extracomment>The longest the label waits before it reads the limit again (a suspended laptop, a clock set by hand: the wall clock may jump past a boundary the timer was set for). A timer never fires sooner than this (a boundary reached but not yet seen by the clock).</extracomment>
+        <translation>Ограничение отправки и загрузки: {rate} каждое</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Upload limit {up}, download limit {down}</source>
+        <translation>Ограничение отправки {up}, загрузки {down}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Upload limit {rate}</source>
+        <translation>Ограничение отправки {rate}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Download limit {rate}</source>
+        <translation>Ограничение загрузки {rate}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No limit</source>
+        <translation>Без ограничения</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{limit} until {time}</source>
+        <translation>{limit} до {time}</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>Set in Background… (all transfers together)</source>
+        <translation>Задаётся в окне «Фон…» (для всех передач вместе)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Timetable: {rule}</source>
+        <translation>Расписание: {rule}</translation>
+    </message>
+</context>
+<context>
     <name>ConflictCard</name>
     <message>
         <location filename="../../app/views/sync_dialogs.py" line="+269"/>
@@ -174,11 +296,31 @@
         <source>No bucket</source>
         <translation>Бакет не задан</translation>
     </message>
+    <message>
+        <location line="+15"/>
+        <source>{state} (no answer since {time})</source>
+        <translation>{state} (нет ответа с {time})</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{state} (since {time})</source>
+        <translation>{state} (с {time})</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Last error: {error}</source>
+        <translation>Последняя ошибка: {error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Click to check the connection now.</source>
+        <translation>Нажмите, чтобы проверить соединение сейчас.</translation>
+    </message>
 </context>
 <context>
     <name>ErrorMessages</name>
     <message>
-        <location filename="../../app/messages.py" line="+168"/>
+        <location filename="../../app/messages.py" line="+175"/>
         <source>Unexpected error ({name}); the details are in the log.</source>
         <extracomment>In the context it had before this module (its translation exists already).</extracomment>
         <translation>Непредвиденная ошибка ({name}); подробности в журнале.</translation>
@@ -187,9 +329,9 @@
 <context>
     <name>JobQueue</name>
     <message numerus="yes">
-        <location filename="../../app/services/transfers.py" line="+509"/>
+        <location filename="../../app/services/transfers.py" line="+530"/>
         <source>Delete %n files</source>
-        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
+        <extracomment>The unit of jobs that report a share done (0..100) rather than bytes: media jobs. Limit for a resource nobody configured: one at a time is the safe default. Progress reaches the UI at most this often per job (10 signals/s). No new byte for this long while running: the speed column says &quot;stalled&quot; (F3). A cancelled job whose cleanup is still running after this long is shown as cancelled. How to queue the job again after a restart: ``(op, args)`` for the :class:`QueueStore`. Set on a job brought back from the last session: the note its row shows (kept by retry). Running jobs that Pause holds (counted in RUNNING too). Tasks of cancelled jobs whose cleanup outlived CANCEL_GRACE_SECONDS. Futures that running jobs wait on while the queue is paused.</extracomment>
         <translation>
             <numerusform>Удаление %n файла</numerusform>
             <numerusform>Удаление %n файлов</numerusform>
@@ -197,12 +339,22 @@
         </translation>
     </message>
     <message>
-        <location line="+301"/>
+        <location line="+284"/>
+        <source>From the last session: it was running when Leap Sync stopped.</source>
+        <translation>Из прошлого сеанса: выполнялось, когда Leap Sync остановился.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>From the last session: it was waiting when Leap Sync stopped.</source>
+        <translation>Из прошлого сеанса: ожидало, когда Leap Sync остановился.</translation>
+    </message>
+    <message>
+        <location line="+141"/>
         <source>unexpected error: {name}</source>
         <translation>непредвиденная ошибка: {name}</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+42"/>
         <source>Skipped because “{title}” failed.</source>
         <translation>Пропущено: задача «{title}» завершилась ошибкой.</translation>
     </message>
@@ -239,18 +391,18 @@
 <context>
     <name>Main</name>
     <message>
-        <location filename="../../app/main.py" line="+134"/>
+        <location filename="../../app/main.py" line="+146"/>
         <source>No connection is configured yet: open Settings to add your bucket. (The demo needs the SeaweedFS &apos;weed&apos; binary, which this installation does not include.)</source>
         <translation>Подключение ещё не настроено: откройте «Настройки» и добавьте свой бакет. (Для демо нужна программа SeaweedFS «weed», которой нет в этой установке.)</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+46"/>
+        <location line="+48"/>
         <source>No connection</source>
         <translation>Нет подключения</translation>
     </message>
     <message>
-        <location line="-56"/>
+        <location line="-58"/>
         <source>Demo sandbox</source>
         <translation>Демо-песочница</translation>
     </message>
@@ -271,15 +423,30 @@
         <translation>Приложение запущено без сохранённого секрета.</translation>
     </message>
     <message>
-        <location line="+92"/>
+        <location line="+130"/>
         <source>Sample recordings were not created: {error}</source>
         <translation>Примеры записей не созданы: {error}</translation>
+    </message>
+    <message>
+        <location line="+47"/>
+        <source>%n of them were running when Leap Sync stopped.</source>
+        <translation>%n из них выполнялись, когда Leap Sync остановился.</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Background…</source>
+        <translation>Фон…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Start at login, the tray icon and notifications</source>
+        <translation>Автозапуск, значок в трее, уведомления и ограничение скорости</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../app/views/main_window.py" line="+64"/>
+        <location filename="../../app/views/main_window.py" line="+69"/>
         <source>1 hour</source>
         <extracomment>Share-link lifetimes: English source text (shown translated) -&gt; seconds.</extracomment>
         <translation>1 час</translation>
@@ -295,21 +462,21 @@
         <translation>7 дней</translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+123"/>
         <location line="+1"/>
         <source>Local store</source>
-        <extracomment>Seconds between two automatic refreshes of one folder (when a catalog disagrees with a tree). The pane whose context menu is open: its actions act on that pane&apos;s rows.</extracomment>
+        <extracomment>The window&apos;s first size, made smaller to fit a smaller screen (see :meth:`fit_to_screen`). Share of the height the Transfers/Log tabs get (until the user drags the splitter)... ... and its bounds in pixels. The side column (preview and quota): share of the width and its bounds. Seconds between two automatic refreshes of one folder (when a catalog disagrees with a tree). Jobs queued per turn of the event loop when a selection holds thousands of files (the window keeps answering while a 10,000-file upload is queued). The pane whose context menu is open: its actions act on that pane&apos;s rows.</extracomment>
         <translation>Локальное хранилище</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+211"/>
+        <location line="+298"/>
         <location line="+3"/>
         <source>S3 bucket</source>
         <translation>Бакет S3</translation>
     </message>
     <message>
-        <location line="-139"/>
+        <location line="-225"/>
         <source>Transfers</source>
         <translation>Передачи</translation>
     </message>
@@ -319,7 +486,7 @@
         <translation>Журнал</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+111"/>
         <source>Upload</source>
         <translation>Загрузить</translation>
     </message>
@@ -340,12 +507,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+370"/>
+        <location line="+387"/>
         <source>Delete</source>
         <translation>Удалить</translation>
     </message>
     <message>
-        <location line="-367"/>
+        <location line="-384"/>
         <source>Delete the selection from the pane that has focus</source>
         <translation>Удалить выбранное в активной панели</translation>
     </message>
@@ -361,23 +528,23 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+378"/>
+        <location line="+395"/>
         <source>Share link</source>
         <translation>Ссылка</translation>
     </message>
     <message>
-        <location line="-375"/>
+        <location line="-392"/>
         <source>Copy a time-limited download link to the clipboard</source>
         <translation>Скопировать в буфер обмена временную ссылку на скачивание</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+399"/>
+        <location line="+416"/>
         <source>New recording</source>
         <translation>Новая запись</translation>
     </message>
     <message>
-        <location line="-396"/>
+        <location line="-413"/>
         <source>Create a recording folder for a user</source>
         <translation>Создать папку записи для пользователя</translation>
     </message>
@@ -407,12 +574,7 @@
         <translation>Основная панель</translation>
     </message>
     <message>
-        <location line="+23"/>
-        <source>● checking…</source>
-        <translation>● проверка…</translation>
-    </message>
-    <message>
-        <location line="+14"/>
+        <location line="+41"/>
         <source>no bucket configured</source>
         <translation>бакет не настроен</translation>
     </message>
@@ -447,7 +609,7 @@
         <translation>Занятое место в локальном хранилище: {message}</translation>
     </message>
     <message>
-        <location line="+117"/>
+        <location line="+130"/>
         <source>No bucket is configured yet: open Settings to add one.</source>
         <translation>Бакет ещё не настроен: добавьте его в «Настройках».</translation>
     </message>
@@ -518,21 +680,11 @@
         <source>Skipped {problem}</source>
         <translation>Пропущено: {problem}</translation>
     </message>
-    <message>
-        <location line="+148"/>
-        <source>Connected</source>
-        <translation>Подключено</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Offline</source>
-        <translation>Нет связи</translation>
-    </message>
 </context>
 <context>
     <name>MediaController</name>
     <message>
-        <location filename="../../app/views/media_actions.py" line="+130"/>
+        <location filename="../../app/views/media_actions.py" line="+131"/>
         <source>Media info</source>
         <extracomment>What counts as media when a single file is selected (sources, outputs, and the usual rest). Quiet time after the current row changes before the preview loads (arrow keys held down). Size of the thumbnails shown as recording icons in the trees.</extracomment>
         <translation>Сведения о медиа</translation>
@@ -638,7 +790,7 @@
         <translation>Выберите видео или запись, чтобы увидеть её параметры.</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+81"/>
         <source>Not a recording or a media file.</source>
         <translation>Это не запись и не медиафайл.</translation>
     </message>
@@ -711,7 +863,7 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../app/messages.py" line="-104"/>
+        <location filename="../../app/messages.py" line="-109"/>
         <source>The storage operation failed. The details are in the log.</source>
         <extracomment>One sentence per error kind (English source text, shown translated). The most specific class of the exception that is listed here wins, so a new child of a listed class (appended later to file_storage.errors) gets its parent&apos;s sentence.</extracomment>
         <translation>Операция с хранилищем не удалась. Подробности — в журнале.</translation>
@@ -853,9 +1005,25 @@
         <translation>Системное хранилище паролей отказало в доступе. Разрешите доступ и повторите.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
+        <source>The profiles file could not be read or written. The details are in the log.</source>
+        <extracomment>The profiles file (app.profiles.ProfileStoreError, imported late like the credentials).</extracomment>
+        <translation>Не удалось прочитать или записать файл профилей. Подробности в журнале.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>{sentence} ({path})</source>
         <translation>{sentence} ({path})</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>The bucket answered in {ms} ms.</source>
+        <translation>Бакет ответил за {ms} мс.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The bucket answered.</source>
+        <translation>Бакет ответил.</translation>
     </message>
 </context>
 <context>
@@ -989,6 +1157,133 @@
         <location line="+1"/>
         <source>Show every notice</source>
         <translation>Показать все уведомления</translation>
+    </message>
+</context>
+<context>
+    <name>Notifier</name>
+    <message numerus="yes">
+        <location filename="../../app/services/notifications.py" line="+111"/>
+        <source>{pair}: %n file(s) synced</source>
+        <extracomment>Events within this long after the first one share one notification. QSettings key: show notifications (default on). ``show(title, body, level)``; level is ``&quot;info&quot;``, ``&quot;warning&quot;`` or ``&quot;error&quot;``.</extracomment>
+        <translation>
+            <numerusform>{pair}: синхронизирован %n файл</numerusform>
+            <numerusform>{pair}: синхронизировано %n файла</numerusform>
+            <numerusform>{pair}: синхронизировано %n файлов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>Transfers finished</source>
+        <translation>Передачи завершены</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n file(s) transferred.</source>
+        <translation>
+            <numerusform>Передан %n файл.</numerusform>
+            <numerusform>Передано %n файла.</numerusform>
+            <numerusform>Передано %n файлов.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Storage almost full</source>
+        <translation>Хранилище почти заполнено</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The bucket</source>
+        <translation>Бакет</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The local store</source>
+        <translation>Локальное хранилище</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{store} is {percent} % full.</source>
+        <translation>{store} заполнено на {percent} %.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Conflicts kept both copies</source>
+        <translation>При конфликтах сохранены обе копии</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n conflict(s): both versions were kept.</source>
+        <translation>
+            <numerusform>%n конфликт: сохранены обе версии.</numerusform>
+            <numerusform>%n конфликта: сохранены обе версии.</numerusform>
+            <numerusform>%n конфликтов: сохранены обе версии.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n transfer(s) failed</source>
+        <translation>
+            <numerusform>Не удалась %n передача</numerusform>
+            <numerusform>Не удались %n передачи</numerusform>
+            <numerusform>Не удались %n передач</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>…and %n more (see the Transfers tab).</source>
+        <translation>
+            <numerusform>…и ещё %n (см. вкладку «Передачи»).</numerusform>
+            <numerusform>…и ещё %n (см. вкладку «Передачи»).</numerusform>
+            <numerusform>…и ещё %n (см. вкладку «Передачи»).</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>PairEditor</name>
+    <message>
+        <location filename="../../app/views/sync_pairs_dialog.py" line="+62"/>
+        <source>Sync pair</source>
+        <translation>Пара синхронизации</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Edit sync pair</source>
+        <translation>Изменить пару синхронизации</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>users/user_000042/recordings</source>
+        <translation>users/user_000042/recordings</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source> s</source>
+        <translation> с</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Make the thumbnail and audio of uploaded recordings</source>
+        <translation>Создавать миниатюру и аудио для отправленных записей</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>On</source>
+        <translation>Включена</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Folder in the store:</source>
+        <translation>Папка в хранилище:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Direction:</source>
+        <translation>Направление:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Check the bucket:</source>
+        <translation>Проверять бакет:</translation>
     </message>
 </context>
 <context>
@@ -1191,7 +1486,7 @@ Right-click the recording: Media → Make thumbnail.</source>
     </message>
     <message>
         <location line="+18"/>
-        <location line="+59"/>
+        <location line="+62"/>
         <source>Preview</source>
         <extracomment>The picture&apos;s smallest height; it takes whatever height the pane has beyond that.</extracomment>
         <translation>Просмотр</translation>
@@ -1215,8 +1510,9 @@ Right-click the recording: Media → Make thumbnail.</source>
 <context>
     <name>QuotaBar</name>
     <message>
-        <location filename="../../app/views/quota_panel.py" line="+65"/>
+        <location filename="../../app/views/quota_panel.py" line="+67"/>
         <source>counting…</source>
+        <extracomment>The per-user chart&apos;s smallest height (it takes the column&apos;s spare height beyond that).</extracomment>
         <translation>подсчёт…</translation>
     </message>
     <message>
@@ -1238,7 +1534,7 @@ Right-click the recording: Media → Make thumbnail.</source>
 <context>
     <name>QuotaPanel</name>
     <message>
-        <location line="-53"/>
+        <location line="-55"/>
         <source>S3</source>
         <translation>S3</translation>
     </message>
@@ -1248,7 +1544,7 @@ Right-click the recording: Media → Make thumbnail.</source>
         <translation>Локально</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+70"/>
         <source>S3 bucket</source>
         <translation>Бакет S3</translation>
     </message>
@@ -1263,7 +1559,7 @@ Right-click the recording: Media → Make thumbnail.</source>
         <translation>Место по пользователям</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+55"/>
         <source>GiB</source>
         <translation>ГиБ</translation>
     </message>
@@ -1281,7 +1577,7 @@ Right-click the recording: Media → Make thumbnail.</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../app/views/settings_dialog.py" line="+86"/>
+        <location filename="../../app/views/settings_dialog.py" line="+87"/>
         <source>The access key ID or secret access key is wrong: the server does not accept them.</source>
         <extracomment>What a failed check means, by :attr:`StorageError.kind`, in words a content manager reads. (English source texts; shown translated in the &quot;SettingsDialog&quot; context.)</extracomment>
         <translation>Неверный идентификатор ключа доступа или секретный ключ: сервер их не принимает.</translation>
@@ -1386,12 +1682,12 @@ Right-click the recording: Media → Make thumbnail.</source>
     </message>
     <message>
         <location line="-262"/>
-        <location line="+692"/>
+        <location line="+697"/>
         <source>Local store folder</source>
         <translation>Папка локального хранилища</translation>
     </message>
     <message>
-        <location line="-691"/>
+        <location line="-696"/>
         <location line="+275"/>
         <source>Local quota</source>
         <translation>Локальная квота</translation>
@@ -1414,14 +1710,14 @@ Right-click the recording: Media → Make thumbnail.</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+788"/>
+        <location line="+793"/>
         <source>{sentence}
 Details: {detail}</source>
         <translation>{sentence}
 Подробности: {detail}</translation>
     </message>
     <message>
-        <location line="-769"/>
+        <location line="-774"/>
         <source>Settings</source>
         <translation>Настройки</translation>
     </message>
@@ -1543,7 +1839,7 @@ Details: {detail}</source>
     <message>
         <location line="+4"/>
         <source>Default (when required on custom endpoints)</source>
-        <translation>По умолчанию (when required для своих серверов)</translation>
+        <translation>По умолчанию (только когда требуется, для своих серверов)</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1601,7 +1897,7 @@ Details: {detail}</source>
         <translation> (используется)</translation>
     </message>
     <message>
-        <location line="+113"/>
+        <location line="+114"/>
         <source>the keyring cannot be used</source>
         <translation>хранилище ключей нельзя использовать</translation>
     </message>
@@ -1616,7 +1912,12 @@ Details: {detail}</source>
         <translation>Не сохраняется, пока не заработает хранилище ключей</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
+        <source>the system keyring</source>
+        <translation>системная связка ключей</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Stored in {keyring}, never in a file.</source>
         <translation>Хранится в {keyring}, никогда не в файле.</translation>
     </message>
@@ -1661,7 +1962,7 @@ Details: {detail}</source>
         <translation>Копия создана без секрета: {error}</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>Remove the profile “{name}”?</source>
         <translation>Удалить профиль «{name}»?</translation>
     </message>
@@ -1721,7 +2022,7 @@ Details: {detail}</source>
         <translation>Введите имя бакета, чтобы проверить подключение.</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+31"/>
         <source>Discard the unsaved changes to this profile?</source>
         <translation>Отменить несохранённые изменения профиля?</translation>
     </message>
@@ -1729,7 +2030,7 @@ Details: {detail}</source>
 <context>
     <name>SettingsFlow</name>
     <message>
-        <location filename="../../app/settings_flow.py" line="+178"/>
+        <location filename="../../app/settings_flow.py" line="+179"/>
         <source>Leap Sync now uses “{name}”: {where}.</source>
         <extracomment>Seconds the new bucket gets to answer before the switch is given up. ``() -&gt; (settings, label)`` of what the app runs without a profile (the demo, say). The profile the running workspace was built from (``None``: the default). Secrets the keyring could not keep, used until the app quits (memory only).</extracomment>
         <translation>Leap Sync теперь использует «{name}»: {where}.</translation>
@@ -1774,7 +2075,7 @@ Details: {detail}</source>
 <context>
     <name>StorageTreeModel</name>
     <message>
-        <location filename="../../app/models/storage_tree.py" line="+57"/>
+        <location filename="../../app/models/storage_tree.py" line="+58"/>
         <source>Name</source>
         <extracomment>Drag payload between panes: JSON ``{&quot;side&quot;: &quot;local&quot;|&quot;s3&quot;, &quot;paths&quot;: [...]}``. ``source_side`` of :attr:`StorageTreeModel.dropRequested` for files dropped from the OS. Column headers (English source texts; shown translated, see ``headerData``).</extracomment>
         <translation>Имя</translation>
@@ -1795,7 +2096,7 @@ Details: {detail}</source>
         <translation>Состояние</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+30"/>
         <source>Loading…</source>
         <extracomment>Raw values for sorting (numbers and timestamps), so &quot;9 KiB&quot; never sorts after &quot;10 MiB&quot;. The storage-relative path of a row (``&quot;&quot;`` for the root). The row&apos;s :class:`NodeKind` value as a string. The row&apos;s :class:`Presence` value as a string.</extracomment>
         <translation>Загрузка…</translation>
@@ -1806,11 +2107,26 @@ Details: {detail}</source>
         <translation>Ошибка чтения</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+1"/>
+        <source>Not responding — Retry</source>
+        <translation>Не отвечает — повторить</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Could not list — Retry</source>
+        <translation>Не удалось прочитать — повторить</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Double-click or press Enter to list again.</source>
+        <translation>Дважды щёлкните или нажмите Enter, чтобы прочитать снова.</translation>
+    </message>
+    <message>
+        <location line="+36"/>
         <location line="+40"/>
         <location line="+1"/>
         <source>Local only</source>
-        <extracomment>Root folders of the layout that are not content (PRODUCT.md: &quot;temp/ ... never synced&quot;).</extracomment>
+        <extracomment>Root folders of the layout that are not content (PRODUCT.md: &quot;temp/ ... never synced&quot;). The row in a folder whose listing failed: activating it lists the folder again. Its path is the folder&apos;s; it is neither selectable nor dragged.</extracomment>
         <translation>Только локально</translation>
     </message>
     <message>
@@ -1887,9 +2203,9 @@ Details: {detail}</source>
         <translation>Конфликты</translation>
     </message>
     <message>
-        <location line="+317"/>
+        <location line="+375"/>
         <source>{size} bytes, modified {modified}</source>
-        <extracomment>Which badge (an icon name the window provides) each state gets.</extracomment>
+        <extracomment>Which badge (an icon name the window provides) each state gets. Looked up once: an enum member read through its class costs a descriptor call, and flags() and data() run for every row each time a view lays out an open folder.</extracomment>
         <translation>{size} байт, изменён {modified}</translation>
     </message>
     <message>
@@ -2158,6 +2474,104 @@ Details: {detail}</source>
     </message>
 </context>
 <context>
+    <name>SyncPairsDialog</name>
+    <message>
+        <location filename="../../app/views/sync_pairs_dialog.py" line="-52"/>
+        <source>Upload only</source>
+        <translation>Только отправка</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Two-way</source>
+        <translation>В обе стороны</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Download only</source>
+        <translation>Только загрузка</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>every {n} min</source>
+        <translation>каждые {n} мин</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>every {n} s</source>
+        <translation>каждые {n} с</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>Sync pairs</source>
+        <translation>Пары синхронизации</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>These folders sync by themselves while Leap Sync runs: new and changed files as soon as they are complete, changes in the bucket at each check.</source>
+        <translation>Эти папки синхронизируются сами, пока работает Leap Sync: новые и изменённые файлы — как только они дописаны, изменения в бакете — при каждой проверке.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Folder</source>
+        <translation>Папка</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Direction</source>
+        <translation>Направление</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Bucket check</source>
+        <translation>Проверка бакета</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>State</source>
+        <translation>Состояние</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Add…</source>
+        <translation>Добавить…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Edit…</source>
+        <translation>Изменить…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Remove</source>
+        <translation>Удалить</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>On</source>
+        <translation>Включена</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Off</source>
+        <translation>Выключена</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>, thumbnail and audio after upload</source>
+        <translation>, миниатюра и аудио после отправки</translation>
+    </message>
+    <message>
+        <location line="+65"/>
+        <source>Sync pairs…</source>
+        <translation>Пары синхронизации…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Choose the folders that sync by themselves in the background</source>
+        <translation>Выберите папки, которые синхронизируются сами в фоне</translation>
+    </message>
+</context>
+<context>
     <name>SyncService</name>
     <message>
         <location filename="../../app/services/sync.py" line="+63"/>
@@ -2189,13 +2603,13 @@ Details: {detail}</source>
 <context>
     <name>TransferPanel</name>
     <message>
-        <location filename="../../app/views/transfer_panel.py" line="+161"/>
-        <location line="+144"/>
+        <location filename="../../app/views/transfer_panel.py" line="+162"/>
+        <location line="+148"/>
         <source>Pause</source>
         <translation>Пауза</translation>
     </message>
     <message>
-        <location line="-141"/>
+        <location line="-145"/>
         <source>Cancel selected</source>
         <translation>Отменить выбранные</translation>
     </message>
@@ -2225,7 +2639,7 @@ Details: {detail}</source>
         <translation>Одновременно:</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+41"/>
         <source>Cancel</source>
         <translation>Отменить</translation>
     </message>
@@ -2276,7 +2690,7 @@ Details: {detail}</source>
 <context>
     <name>TransferTableModel</name>
     <message>
-        <location filename="../../app/models/transfer_model.py" line="+58"/>
+        <location filename="../../app/models/transfer_model.py" line="+62"/>
         <source>Name</source>
         <extracomment>0..100, or -1 while the size is unknown (the delegate draws a busy bar). The job&apos;s id (a uuid string), for actions on selected rows. The job&apos;s :class:`JobState`. An int that orders rows as the panel shows them: running first, then failed, queued and finished, each group in queue order (see :func:`display_rank`). Column headers: English source texts, shown translated (context &quot;TransferTableModel&quot;).</extracomment>
         <translation>Имя</translation>
@@ -2398,6 +2812,11 @@ Details: {detail}</source>
         <translation>В очереди (остановлено)</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Queued (from last session)</source>
+        <translation>В очереди (из прошлого сеанса)</translation>
+    </message>
+    <message>
         <location line="+10"/>
         <source>{count} paused</source>
         <translation>приостановлено: {count}</translation>
@@ -2438,10 +2857,12 @@ Details: {detail}</source>
         <translation>{done} из {total}</translation>
     </message>
     <message>
-        <location line="+110"/>
-        <location filename="../../app/views/transfer_panel.py" line="-237"/>
+        <location line="+139"/>
+        <location filename="../../app/views/transfer_panel.py" line="-241"/>
         <source>Saved, NOT verified</source>
-        <extracomment>The table asks for room for this many rows (the window&apos;s splitter decides in the end).</extracomment>
+        <extracomment>Jobs added since the last flush, in order (they become rows together).
+----------
+The table asks for room for this many rows (the window&apos;s splitter decides in the end).</extracomment>
         <translation>Сохранено, НЕ проверено</translation>
     </message>
     <message>
@@ -2460,33 +2881,150 @@ Details: {detail}</source>
         <translation>Куда: {destination}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Saved, NOT verified: {reason}</source>
         <translation>Сохранено, НЕ проверено: {reason}</translation>
     </message>
 </context>
 <context>
-    <name>TreeLoader</name>
+    <name>TrayController</name>
     <message>
-        <location filename="../../app/services/tree_loader.py" line="+177"/>
-        <source>Unexpected error while listing: {error}</source>
-        <extracomment>Per-recording sizes, and per-recording ``{&quot;source&quot;|&quot;thumbnail&quot;: ObjectInfo}``. Longest a listed page waits before its rows are shown (seconds).</extracomment>
-        <translation>Непредвиденная ошибка при чтении папки: {error}</translation>
+        <location filename="../../app/views/tray.py" line="+151"/>
+        <source>Open Leap Sync</source>
+        <extracomment>QSettings key: closing the window keeps the app in the tray (default on). QSettings key: the &quot;no tray here&quot; notice was shown once. What the tray can show; ``quota`` is the idle state with a store at 80 % or more. state: (cloud colour, glyph drawn in white on the cloud)</extracomment>
+        <translation>Открыть Leap Sync</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Pause sync for 1 hour</source>
+        <translation>Приостановить синхронизацию на 1 час</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+161"/>
+        <source>Pause until resumed</source>
+        <translation>Приостановить до возобновления</translation>
+    </message>
+    <message>
+        <location line="-158"/>
+        <source>Sync now</source>
+        <translation>Синхронизировать сейчас</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Quit Leap Sync</source>
+        <translation>Выйти из Leap Sync</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>This desktop shows no tray icons, so closing the window quits Leap Sync and background sync stops.</source>
+        <translation>Этот рабочий стол не показывает значки в трее, поэтому закрытие окна завершает Leap Sync и фоновая синхронизация останавливается.</translation>
+    </message>
+    <message>
+        <location line="+89"/>
+        <source>Leap Sync is still running</source>
+        <translation>Leap Sync продолжает работать</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Background sync continues. Quit from this icon&apos;s menu.</source>
+        <translation>Фоновая синхронизация продолжается. Выйти можно из меню этого значка.</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Paused until {time}</source>
+        <translation>Приостановлено до {time}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paused</source>
+        <translation>Приостановлено</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Error: {message}</source>
+        <translation>Ошибка: {message}</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Syncing: %n file(s) left</source>
+        <translation>
+            <numerusform>Синхронизация: остался %n файл</numerusform>
+            <numerusform>Синхронизация: осталось %n файла</numerusform>
+            <numerusform>Синхронизация: осталось %n файлов</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Syncing</source>
+        <translation>Синхронизация</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Storage {percent} % full</source>
+        <translation>Хранилище заполнено на {percent} %</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Up to date</source>
+        <translation>Всё синхронизировано</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Resume sync</source>
+        <translation>Возобновить синхронизацию</translation>
     </message>
 </context>
 <context>
     <name>TreePane</name>
     <message>
-        <location filename="../../app/views/tree_pane.py" line="+117"/>
+        <location filename="../../app/views/tree_pane.py" line="+140"/>
         <source>Filter…</source>
-        <extracomment>Initial widths of the fixed columns; Name takes the rest.</extracomment>
+        <extracomment>Initial widths of the fixed columns; Name takes the rest. The pause in typing after which the filter applies and the store is searched (ms).</extracomment>
         <translation>Фильтр…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Retry</source>
+        <translation>Повторить</translation>
+    </message>
+    <message>
+        <location line="+210"/>
+        <source>Searching…</source>
+        <translation>Поиск…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>Searching… %n match(es) so far</source>
+        <translation>
+            <numerusform>Поиск… пока найдено %n совпадение</numerusform>
+            <numerusform>Поиск… пока найдено %n совпадения</numerusform>
+            <numerusform>Поиск… пока найдено %n совпадений</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>More than %n matches: type more of the name</source>
+        <translation>
+            <numerusform>Больше %n совпадения: введите имя подробнее</numerusform>
+            <numerusform>Больше %n совпадений: введите имя подробнее</numerusform>
+            <numerusform>Больше %n совпадений: введите имя подробнее</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n match(es) in the store</source>
+        <translation>
+            <numerusform>%n совпадение в хранилище</numerusform>
+            <numerusform>%n совпадения в хранилище</numerusform>
+            <numerusform>%n совпадений в хранилище</numerusform>
+        </translation>
     </message>
 </context>
 <context>
     <name>Units</name>
     <message>
-        <location filename="../../app/messages.py" line="+46"/>
+        <location filename="../../app/messages.py" line="+24"/>
         <source>B</source>
         <extracomment>Binary units, English source text (shown translated: ``МиБ`` in Russian).</extracomment>
         <translation>Б</translation>
