@@ -101,12 +101,12 @@
     <message>
         <location line="+4"/>
         <source>Upload:</source>
-        <translation>Отправка:</translation>
+        <translation>Загрузка:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Download:</source>
-        <translation>Загрузка:</translation>
+        <translation>Скачивание:</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -144,22 +144,22 @@
         <location filename="../../app/views/bandwidth_status.py" line="+69"/>
         <source>Upload and download limit {rate} each</source>
         <extracomment>The longest the label waits before it reads the limit again (a suspended laptop, a clock set by hand: the wall clock may jump past a boundary the timer was set for). A timer never fires sooner than this (a boundary reached but not yet seen by the clock).</extracomment>
-        <translation>Ограничение отправки и загрузки: {rate} каждое</translation>
+        <translation>Ограничение загрузки и скачивания: {rate} каждое</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Upload limit {up}, download limit {down}</source>
-        <translation>Ограничение отправки {up}, загрузки {down}</translation>
+        <translation>Ограничение загрузки {up}, скачивания {down}</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Upload limit {rate}</source>
-        <translation>Ограничение отправки {rate}</translation>
+        <translation>Ограничение загрузки {rate}</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Download limit {rate}</source>
-        <translation>Ограничение загрузки {rate}</translation>
+        <translation>Ограничение скачивания {rate}</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -1263,7 +1263,7 @@
     <message>
         <location line="+2"/>
         <source>Make the thumbnail and audio of uploaded recordings</source>
-        <translation>Создавать миниатюру и аудио для отправленных записей</translation>
+        <translation>Создавать миниатюру и аудио для загруженных записей</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -2478,7 +2478,7 @@ Details: {detail}</source>
     <message>
         <location filename="../../app/views/sync_pairs_dialog.py" line="-52"/>
         <source>Upload only</source>
-        <translation>Только отправка</translation>
+        <translation>Только загрузка</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2488,7 +2488,7 @@ Details: {detail}</source>
     <message>
         <location line="+1"/>
         <source>Download only</source>
-        <translation>Только загрузка</translation>
+        <translation>Только скачивание</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -2558,7 +2558,7 @@ Details: {detail}</source>
     <message>
         <location line="+2"/>
         <source>, thumbnail and audio after upload</source>
-        <translation>, миниатюра и аудио после отправки</translation>
+        <translation>, миниатюра и аудио после загрузки</translation>
     </message>
     <message>
         <location line="+65"/>
