@@ -78,7 +78,7 @@ from file_storage.backends.s3.transfer import (
     run_workers,
     upload_parts,
 )
-from file_storage.backends.s3.transport import S3Transport
+from file_storage.backends.s3.transport import S3Transport, environment_proxy
 from file_storage.backends.s3.verify import (
     Digests,
     StreamDigests,
@@ -294,6 +294,9 @@ class S3StorageBackend(StorageBackend):
                 limiter=self.tuning.bandwidth,
                 on_request=self._count_request,
                 on_stall=self._count_stall,
+                proxy=environment_proxy(
+                    self.endpoint_url or f"https://s3.{self.region}.amazonaws.com"
+                ),
             )
         return self._transport
 

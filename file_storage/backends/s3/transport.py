@@ -19,7 +19,11 @@ and the presigned listing (:mod:`.listing`). All three send through one
   :class:`~file_storage.backends.s3.retry.RetryPolicy` of the backend (botocore's own retries
   are off: ``total_max_attempts=1``);
 - the process's :class:`~file_storage.bandwidth.BandwidthLimiter`, which the lean path asks
-  before each upload slice and after each piece of a download body.
+  before each upload slice and after each piece of a download body;
+- the proxy the environment names for the endpoint (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``
+  and ``NO_PROXY``, read as curl and Python's ``urllib`` read them: :func:`environment_proxy`),
+  for every path alike. aiohttp's own ``trust_env`` is not used: it would also read ``~/.netrc``
+  and add a Basic ``Authorization`` beside the SigV4 one.
 
 Nothing here logs a URL, a header or a signature.
 """
@@ -29,9 +33,11 @@ from __future__ import annotations
 import io
 import socket
 import ssl
+import urllib.request
 from collections.abc import Callable
 from types import SimpleNamespace, TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiobotocore.awsrequest import AioAWSResponse
@@ -68,8 +74,11 @@ class S3Transport:
         limiter: BandwidthLimiter | None = None,
         on_request: Callable[[], None] = lambda: None,
         on_stall: Callable[[], None] | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.ssl_context = ssl_context
+        #: The HTTP(S) proxy of every request, or ``None`` (see :func:`environment_proxy`).
+        self.proxy = proxy
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -100,6 +109,7 @@ class S3Transport:
                     sock_connect=self.connect_timeout, sock_read=self.read_timeout
                 ),
                 trace_configs=[trace],
+                proxy=self.proxy,
             )
         return self._session
 
@@ -246,3 +256,17 @@ def client_http_session(client: Any) -> Any:
     """
     endpoint = getattr(client, "_endpoint", SimpleNamespace())
     return getattr(endpoint, "http_session", None)
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy that ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` name for ``url``, unless
+    ``NO_PROXY`` exempts its host: what curl, requests and botocore use, so an endpoint that works
+    for the aws CLI behind a company proxy works here too (and one listed in ``NO_PROXY`` is
+    reached directly). The URL may carry the proxy's ``user:password@``; it is never logged.
+    """
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+        return None
+    return proxy
