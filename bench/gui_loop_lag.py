@@ -1,4 +1,4 @@
-"""Event-loop lag of the GUI while four 256 MiB transfers run (issue: p99 under 50 ms).
+"""Event-loop lag of the GUI while four 256 MiB transfers run (issue 12: p99 <= 20, max <= 100 ms).
 
 Runs the app's real pieces on one qasync loop, offscreen: the JobQueue with four transfers at once
 and the transfer panel (its model repaints as progress arrives), against a SeaweedFS sandbox. A
@@ -143,17 +143,18 @@ async def main(args: argparse.Namespace) -> str:
         f"- Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         "SeaweedFS `weed mini` on loopback, Qt offscreen",
         f"- Four {args.size_mib} MiB transfers at once through the JobQueue, transfer panel shown;"
-        " a 10 ms QTimer measures lag (gap - 10 ms). Target: p99 < 50 ms.",
+        " a 10 ms QTimer measures lag (gap - 10 ms)."
+        " Target (issue 12): p99 <= 20 ms and max <= 100 ms.",
         "",
         "| phase | transfers | wall (s) | ticks | p50 lag (ms) | p99 lag (ms) | max (ms) | met |",
         "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, lags, secs in (("upload", up, up_s), ("download", down, down_s)):
-        p99 = percentile(lags, 99)
+        p99, worst = percentile(lags, 99), max(lags)
         lines.append(
             f"| {name} | 4 x {args.size_mib} MiB | {secs:.1f} | {len(lags)} | "
-            f"{statistics.median(lags):.1f} | {p99:.1f} | {max(lags):.1f} | "
-            f"{'yes' if p99 < 50 else 'NO'} |"
+            f"{statistics.median(lags):.1f} | {p99:.1f} | {worst:.1f} | "
+            f"{'yes' if p99 <= 20 and worst <= 100 else 'NO'} |"
         )
     return "\n".join(lines) + "\n"
 
