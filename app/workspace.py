@@ -151,6 +151,7 @@ def build_workspace(
             settle_s=settings.sync_settle_s,
             max_delete_percent=settings.sync_max_delete_percent,
             trash_days=settings.sync_trash_days,
+            settings=settings,  # compare in a worker process (memory of a long-running app)
         )
     if health is None:
         health = HealthService(remote)

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from file_storage.sync.compare import compare
 from file_storage.sync.execute import ActionCallback, Runner, SyncExecutor, direct_runner
 from file_storage.sync.index import SyncIndex, pair_id
 from file_storage.sync.pairs import SyncPair
-from file_storage.sync.plan import Action, ActionKind, SyncPlan, build_plan
+from file_storage.sync.plan import Action, ActionKind, SyncMode, SyncPlan, build_plan
 from file_storage.sync.runlog import MAX_LISTED, RunLog, RunRecord
 from file_storage.sync.settle import SettleTracker
 from file_storage.sync.watcher import FolderWatcher
@@ -51,6 +51,11 @@ DOWNLOADS = frozenset({ActionKind.DOWNLOAD, ActionKind.REPLACE_LOCAL})
 DELETES = frozenset({ActionKind.DELETE_LOCAL, ActionKind.DELETE_REMOTE})
 #: Seconds a cancelled run may take to clean up when the runner stops.
 STOP_GRACE_S = 4.0
+
+#: Makes a run's plan: ``(folder, mode, max_delete_percent) -> plan``. The default compares in
+#: this process; the app passes :func:`~file_storage.sync.isolated.plan_in_child`'s, which
+#: keeps the compare's memory out of a process that runs for days.
+Planner = Callable[[str, SyncMode, float], Awaitable[SyncPlan]]
 
 
 @dataclass
@@ -83,6 +88,8 @@ class PairRunner:
         hooks: Progress and results for the owner.
         use_inotify: False makes the watcher scan instead (tests of the fallback).
         tracker: The settle rule's state (tests pass one with chosen checks).
+        planner: Makes each run's plan (see :data:`Planner`); None compares in this process
+            through ``index``.
     """
 
     def __init__(
@@ -100,6 +107,7 @@ class PairRunner:
         hooks: RunHooks | None = None,
         use_inotify: bool = True,
         tracker: SettleTracker | None = None,
+        planner: Planner | None = None,
     ) -> None:
         self.local = local
         self.remote = remote
@@ -112,6 +120,7 @@ class PairRunner:
         self.hooks = hooks or RunHooks()
         self.store = pair_id(local.base_path, remote.describe())
         self.tracker = tracker or SettleTracker(settle_s)
+        self.planner: Planner = planner or self._plan_here
         self.watcher: FolderWatcher | None = None
         if pair.mode.watches_local:
             self.watcher = FolderWatcher(
@@ -229,12 +238,16 @@ class PairRunner:
             self.hooks.finished(self.pair, record)
         return record
 
-    async def _sync(self, record: RunRecord) -> None:
+    async def _plan_here(self, folder: str, mode: SyncMode, max_delete_percent: float) -> SyncPlan:
         await self.index.open()
-        comparison = await compare(self.local, self.remote, self.index, self.pair.folder)
-        plan = build_plan(
-            comparison, self.pair.mode.sync_mode, max_delete_percent=self.max_delete_percent
+        comparison = await compare(self.local, self.remote, self.index, folder)
+        return build_plan(comparison, mode, max_delete_percent=max_delete_percent)
+
+    async def _sync(self, record: RunRecord) -> None:
+        plan = await self.planner(
+            self.pair.folder, self.pair.mode.sync_mode, self.max_delete_percent
         )
+        await self.index.open()  # the executor records what it copied
         record.skipped = [[path, reason] for path, reason in plan.skipped][:MAX_LISTED]
         if plan.blocked:
             record.error = plan.blocked
