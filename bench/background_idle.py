@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -92,7 +93,8 @@ async def child_app(settings: Any, data: Path, *, pairs: bool) -> None:
         await asyncio.sleep(0.5)
     runner = next(iter(background.runners.values()), None)
     mode = runner.watcher.mode if runner and runner.watcher else "no pair"
-    print(json.dumps({"ready": True, "watcher": mode}), flush=True)
+    error = runner.last.error if runner and runner.last else None
+    print(json.dumps({"ready": True, "watcher": mode, "first_run_error": error}), flush=True)
     while True:
         await asyncio.sleep(60)
         print(json.dumps({"runs": sum(r.runs for r in background.runners.values())}), flush=True)
@@ -156,6 +158,12 @@ def child_command(store: Path, data: Path, sandbox: Any, *extra: str) -> list[st
     ]
 
 
+def _cpu(proc: Any) -> float:
+    """The app's CPU seconds, with those of its ended worker processes (the compares)."""
+    times = proc.cpu_times()
+    return float(times.user + times.system + times.children_user + times.children_system)
+
+
 def sample_app(command: list[str], minutes: float) -> dict[str, Any]:
     """Start the app child, wait for its first run, then sample CPU and RSS for ``minutes``."""
     import psutil
@@ -167,19 +175,28 @@ def sample_app(command: list[str], minutes: float) -> dict[str, Any]:
         message = json.loads(line)
         if message.get("ready"):
             watcher = message["watcher"]
+            if message.get("first_run_error"):
+                child.kill()
+                raise SystemExit(f"The pair's first run failed: {message['first_run_error']}")
             break
     proc = psutil.Process(child.pid)
-    cpu0 = proc.cpu_times()
+    cpu0 = _cpu(proc)
     wall0 = time.monotonic()
     samples: list[tuple[float, float, int]] = []  # (seconds, cpu % over the sample, rss)
-    last_cpu, last_wall = cpu0.user + cpu0.system, wall0
+    worker_rss_max = 0  # the compare's worker processes (alive only during a run)
+    last_cpu, last_wall = cpu0, wall0
     while time.monotonic() - wall0 < minutes * 60:
         time.sleep(SAMPLE_S)
-        times, rss = proc.cpu_times(), proc.memory_info().rss
-        cpu, now = times.user + times.system, time.monotonic()
+        rss = proc.memory_info().rss
+        workers = 0
+        for worker in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                workers += worker.memory_info().rss
+        worker_rss_max = max(worker_rss_max, workers)
+        cpu, now = _cpu(proc), time.monotonic()
         samples.append((now - wall0, 100 * (cpu - last_cpu) / (now - last_wall), rss))
         last_cpu, last_wall = cpu, now
-    total_cpu = last_cpu - (cpu0.user + cpu0.system)
+    total_cpu = last_cpu - cpu0
     wall = last_wall - wall0
     child.terminate()
     rest = child.communicate(timeout=30)[0]
@@ -195,6 +212,7 @@ def sample_app(command: list[str], minutes: float) -> dict[str, Any]:
         "rss_mb_max": round(max(rss_values) / 1e6, 1),
         "rss_mb_median": round(statistics.median(rss_values) / 1e6, 1),
         "rss_mb_last": round(rss_values[-1] / 1e6, 1),
+        "worker_rss_mb_max_seen": round(worker_rss_max / 1e6, 1),
         "runs_seen": runs[-1] if runs else None,
         "samples": [(round(t), round(c, 2), round(r / 1e6, 1)) for t, c, r in samples],
     }
@@ -245,7 +263,8 @@ def write_report(result: dict[str, Any], out: Path) -> None:
         "Measured by `python -m bench.background_idle` (see its docstring): the real app",
         "offscreen, one two-way sync pair over the store at the default settings (settle 5 s,",
         "bucket listing every 300 s), after a first sync so that both sides agree. CPU is the app",
-        "process's user+system time over wall time (100 % = one core); RSS from psutil every 5 s.",
+        "process's user+system time, with that of its ended compare workers, over wall time",
+        "(100 % = one core); RSS of the app process from psutil every 5 s.",
         "The baseline is the same app and store with no sync pair (background sync idle).",
         "",
         f"Machine: {result['machine']}.",
@@ -260,6 +279,8 @@ def write_report(result: dict[str, Any], out: Path) -> None:
         f"{result['cpu_percent_max_5s']} % | |",
         f"| RSS: median / max / last | {result['rss_mb_median']} / **{result['rss_mb_max']}** / "
         f"{result['rss_mb_last']} MB | < 200 MB |",
+        f"| Compare worker process: largest RSS seen in a 5 s sample | "
+        f"{result['worker_rss_mb_max_seen']} MB (only while a run compares) | |",
         f"| Background runs during the window (compare of both sides) | {result['runs_seen']} | |",
         f"| First sync before measuring (not idle) | {result['seed']} | |",
         "",
