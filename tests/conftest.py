@@ -147,3 +147,51 @@ def sha256_of(path: Path) -> str:
         while chunk := handle.read(4 * MiB):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def freezable_server(folder: Path, bucket: str) -> Iterator[SeaweedSandbox]:
+    """A SeaweedFS of a test module's own, with ``bucket``, that its tests may freeze (SIGSTOP).
+
+    For a module fixture: ``yield from freezable_server(tmp_path_factory.mktemp(...), BUCKET)``.
+    Whatever the tests did, the process is thawed before it is stopped, so no stopped process
+    outlives the module.
+    """
+    sandbox = SeaweedSandbox(folder)
+    sandbox.start()
+    try:
+        sandbox.create_bucket(bucket)
+        yield sandbox
+    finally:
+        thaw(sandbox)
+        sandbox.stop()
+
+
+def thaw(server: SeaweedSandbox) -> None:
+    """Let a server frozen with SIGSTOP run again (a no-op when it runs or is gone)."""
+    import contextlib
+    import signal
+
+    assert server.process is not None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(server.process.pid, signal.SIGCONT)
+
+
+def cli_s3_env(
+    server: SeaweedSandbox, endpoint: str, prefix: str, index: Path, **extra: str
+) -> dict[str, str]:
+    """The environment of a ``leap-storage`` child on the test bucket: 5 MiB parts, its own
+    index, nothing inherited from the caller's ``STORAGE_*``/``AWS_*``; ``extra`` adds settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORAGE_", "AWS_"))}
+    env.update(
+        STORAGE_TYPE="S3",
+        STORAGE_S3_BUCKET=TEST_BUCKET,
+        STORAGE_S3_PREFIX=prefix,
+        STORAGE_S3_ENDPOINT_URL=endpoint,
+        STORAGE_S3_ACCESS_KEY_ID=server.access_key,
+        STORAGE_S3_SECRET_ACCESS_KEY=server.secret_key,
+        STORAGE_S3_PART_SIZE_MB="5",
+        STORAGE_S3_MULTIPART_THRESHOLD_MB="5",
+        STORAGE_SYNC_INDEX_PATH=str(index),
+        **extra,
+    )
+    return env

@@ -9,7 +9,6 @@ each upload with its process; the next write to the store aborts those whose pro
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -22,26 +21,10 @@ import pytest
 from file_storage import S3StorageBackend, S3Tuning
 from file_storage.backends.s3.journal import UploadJournal, journal_path_beside
 from file_storage.sandbox import SeaweedSandbox
-from tests.conftest import TEST_BUCKET, write_random
+from tests.conftest import TEST_BUCKET, cli_s3_env, write_random
 from tests.fault_proxy import FaultProxy
 
 MiB = 1024 * 1024
-
-
-def cli_env(server: SeaweedSandbox, endpoint: str, prefix: str, index: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORAGE_", "AWS_"))}
-    env.update(
-        STORAGE_TYPE="S3",
-        STORAGE_S3_BUCKET=TEST_BUCKET,
-        STORAGE_S3_PREFIX=prefix,
-        STORAGE_S3_ENDPOINT_URL=endpoint,
-        STORAGE_S3_ACCESS_KEY_ID=server.access_key,
-        STORAGE_S3_SECRET_ACCESS_KEY=server.secret_key,
-        STORAGE_S3_PART_SIZE_MB="5",
-        STORAGE_S3_MULTIPART_THRESHOLD_MB="5",
-        STORAGE_SYNC_INDEX_PATH=str(index),
-    )
-    return env
 
 
 def backend_for(
@@ -74,7 +57,7 @@ async def kill_put_mid_upload(
     journal = UploadJournal(journal_path_beside(index))
     process = subprocess.Popen(
         [sys.executable, "-m", "file_storage.cli.main", "put", str(source), "lecture.mp4"],
-        env=cli_env(server, url, prefix, index),
+        env=cli_s3_env(server, url, prefix, index),
         cwd=tmp_path,  # no stray .env from the developer's checkout
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -148,7 +131,7 @@ async def test_cleanup_uploads_lists_other_uploads_with_their_age_and_aborts_on_
     index = tmp_path / "data" / "index.sqlite3"
     key = f"{prefix}/other-client.mp4"
     created = await raw_s3.create_multipart_upload(Bucket=TEST_BUCKET, Key=key)
-    env = cli_env(s3_server, s3_server.endpoint_url, prefix, index)
+    env = cli_s3_env(s3_server, s3_server.endpoint_url, prefix, index)
     command = [sys.executable, "-m", "file_storage.cli.main", "cleanup-uploads"]
 
     listed = await asyncio.to_thread(

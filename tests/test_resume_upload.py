@@ -28,7 +28,7 @@ from file_storage import S3StorageBackend, S3Tuning
 from file_storage.backends.s3.journal import UploadJournal, journal_path_beside
 from file_storage.backends.s3.transfer import MultipartUpload
 from file_storage.sandbox import SeaweedSandbox
-from tests.conftest import TEST_BUCKET, sha256_of, write_random
+from tests.conftest import TEST_BUCKET, cli_s3_env, sha256_of, write_random
 from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.s3
@@ -102,21 +102,8 @@ class CountingProxy(FaultProxy):
 
 
 def cli_env(server: SeaweedSandbox, endpoint: str, prefix: str, index: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORAGE_", "AWS_"))}
-    env.update(
-        STORAGE_TYPE="S3",
-        STORAGE_S3_BUCKET=TEST_BUCKET,
-        STORAGE_S3_PREFIX=prefix,
-        STORAGE_S3_ENDPOINT_URL=endpoint,
-        STORAGE_S3_ACCESS_KEY_ID=server.access_key,
-        STORAGE_S3_SECRET_ACCESS_KEY=server.secret_key,
-        STORAGE_S3_PART_SIZE_MB="5",
-        STORAGE_S3_MULTIPART_THRESHOLD_MB="5",
-        # One part at a time: once part 7's bytes flow, part 6 is in the journal.
-        STORAGE_S3_MAX_CONCURRENCY="1",
-        STORAGE_SYNC_INDEX_PATH=str(index),
-    )
-    return env
+    # One part at a time: once part 7's bytes flow, part 6 is in the journal.
+    return cli_s3_env(server, endpoint, prefix, index, STORAGE_S3_MAX_CONCURRENCY="1")
 
 
 def backend_for(

@@ -22,6 +22,7 @@ from app.services.transfers import JobQueue
 from app.views.connection_status import ConnectionStatus
 from file_storage import S3StorageBackend, S3Tuning
 from file_storage.sandbox import SeaweedSandbox
+from tests.conftest import freezable_server
 from tests.gui.helpers_window import wait_until
 
 BUCKET = "health"
@@ -30,15 +31,7 @@ MiB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSandbox]:
-    sandbox = SeaweedSandbox(tmp_path_factory.mktemp("health-seaweedfs"))
-    sandbox.start()
-    try:
-        sandbox.create_bucket(BUCKET)
-        yield sandbox
-    finally:
-        assert sandbox.process is not None
-        os.kill(sandbox.process.pid, signal.SIGCONT)  # never leave a stopped process behind
-        sandbox.stop()
+    yield from freezable_server(tmp_path_factory.mktemp("health-seaweedfs"), BUCKET)
 
 
 @pytest.fixture

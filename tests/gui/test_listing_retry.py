@@ -22,6 +22,7 @@ from app.models.storage_tree import NodeKind
 from app.views.tree_pane import TreePane
 from file_storage import S3StorageBackend, S3Tuning
 from file_storage.sandbox import SeaweedSandbox
+from tests.conftest import freezable_server
 from tests.gui.helpers_window import Harness, OpenWindow, wait_until
 
 BUCKET = "listing-retry"
@@ -31,15 +32,7 @@ NOTES = f"{USER}/recordings/retro/notes.txt"
 
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSandbox]:
-    sandbox = SeaweedSandbox(tmp_path_factory.mktemp("retry-seaweedfs"))
-    sandbox.start()
-    try:
-        sandbox.create_bucket(BUCKET)
-        yield sandbox
-    finally:
-        assert sandbox.process is not None
-        os.kill(sandbox.process.pid, signal.SIGCONT)  # never leave a stopped process behind
-        sandbox.stop()
+    yield from freezable_server(tmp_path_factory.mktemp("retry-seaweedfs"), BUCKET)
 
 
 @pytest.fixture

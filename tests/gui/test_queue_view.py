@@ -28,7 +28,7 @@ from app.services.transfers import JobState, display_name
 from app.views.transfer_panel import VISIBLE_ROWS, TransferPanel
 from file_storage import LocalStorageBackend, S3StorageBackend
 from file_storage.sandbox import SeaweedSandbox
-from tests.conftest import MakeS3, MiB, sha256_of, write_random
+from tests.conftest import MakeS3, MiB, freezable_server, sha256_of, thaw, write_random
 from tests.gui.helpers_window import (
     SLOW,
     USER,
@@ -201,20 +201,7 @@ async def wait_added(h: Harness, count: int, timeout: float = 10.0) -> list[str]
 @pytest.fixture(scope="module")
 def frozen_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedSandbox]:
     """A SeaweedFS of this module's own: the test freezes it with SIGSTOP."""
-    sandbox = SeaweedSandbox(tmp_path_factory.mktemp("queue-seaweedfs"))
-    sandbox.start()
-    try:
-        sandbox.create_bucket(FROZEN_BUCKET)
-        yield sandbox
-    finally:
-        thaw(sandbox)  # never leave a stopped process behind
-        sandbox.stop()
-
-
-def thaw(server: SeaweedSandbox) -> None:
-    assert server.process is not None
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(server.process.pid, signal.SIGCONT)
+    yield from freezable_server(tmp_path_factory.mktemp("queue-seaweedfs"), FROZEN_BUCKET)
 
 
 async def test_cancel_of_a_running_upload_takes_effect_within_2_s_on_a_frozen_server(
